@@ -1,0 +1,59 @@
+import type { ExecEvent, SourceFormat } from "./exec-event.js";
+
+/** One framed record of input: a line, or a multi-line JSON document, with where it started. */
+export interface RawRecord {
+  text: string;
+  /** 1-based line number of the record's first line in its input. */
+  line: number;
+}
+
+export interface DecodeContext {
+  /** Host name to use when the record itself names none (auditd without `node=`). */
+  defaultHost: string;
+}
+
+export interface Malformed {
+  kind: "malformed";
+  line: number;
+  reason: string;
+  /** The raw record as read, so it can be set aside (quarantine) and inspected. */
+  raw: string;
+}
+
+export interface Skipped {
+  kind: "skipped";
+  line: number;
+  /** Why a well-formed record yields no exec event (another syscall, a failed execve, …). */
+  reason: string;
+}
+
+export type DecodeOutput = { kind: "event"; event: ExecEvent; line: number } | Malformed | Skipped;
+
+/** A decoder of one source. Stateful decoders (auditd groups records per event) emit on push or flush. */
+export interface Decoder {
+  readonly format: SourceFormat;
+  push(record: RawRecord, out: DecodeOutput[]): void;
+  /** End of input (or of a batch): emit whatever is still pending. */
+  flush(out: DecodeOutput[]): void;
+}
+
+/** A decoder of one JSON-shaped source; the JSON is parsed once, by the caller. */
+export interface JsonDecoder {
+  readonly format: SourceFormat;
+  /** Cheap structural test used by `--format auto`. */
+  matches(value: unknown): boolean;
+  decode(value: unknown, record: RawRecord, ctx: DecodeContext): DecodeOutput;
+}
+
+export const malformed = (record: RawRecord, reason: string): Malformed => ({
+  kind: "malformed",
+  line: record.line,
+  reason,
+  raw: record.text,
+});
+
+export const skipped = (record: RawRecord, reason: string): Skipped => ({
+  kind: "skipped",
+  line: record.line,
+  reason,
+});

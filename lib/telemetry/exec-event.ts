@@ -1,0 +1,51 @@
+/**
+ * ExecEvent: the one normalized shape every telemetry source is decoded into (DESIGN §3).
+ * Names follow ECS where ECS has one. Times are epoch milliseconds.
+ */
+
+export const SOURCE_FORMATS = ["auditd", "laurel", "ecs", "native"] as const;
+export type SourceFormat = (typeof SOURCE_FORMATS)[number];
+
+export interface ExecProcess {
+  pid: number;
+  ppid: number;
+  /** Resolved path of the image the kernel loaded (auditd `exe`, for a script the interpreter). */
+  executable: string;
+  /** The path handed to execve when it differs from `executable` (a symlink, or the script of a shebang). */
+  invokedPath?: string;
+  args: string[];
+  /** The source cut the argument list or an argument (auditd `argc` larger than the args it logged, …). */
+  argsTruncated?: boolean;
+  cwd?: string;
+  /** Process start (epoch ms) when the source knows it; guards against PID reuse. */
+  start?: number;
+  entityId?: string;
+  /** Script file run by an interpreter, when the source names it (laurel `SCRIPT`). */
+  script?: string;
+}
+
+export interface ExecParent {
+  pid: number;
+  executable?: string;
+  args?: string[];
+  entityId?: string;
+}
+
+export interface ExecAncestor {
+  pid?: number;
+  executable: string;
+  args?: string[];
+}
+
+export interface ExecEvent {
+  host: { name: string; id?: string };
+  container?: { id: string; image?: string };
+  user: { id?: string; name?: string };
+  process: ExecProcess;
+  parent?: ExecParent;
+  /** Ancestors carried by the telemetry itself, nearest first (parent excluded when `parent` is set). */
+  ancestors?: ExecAncestor[];
+  /** Event time, epoch ms. */
+  time: number;
+  source: { format: SourceFormat; eventId: string };
+}
