@@ -1,0 +1,64 @@
+/**
+ * Writable locations by tier (DESIGN §4.2). Directory entries end with `/` so that the boundary is part of
+ * the prefix: `/tmpx/a` is not under `/tmp/`. `*` in an entry matches within one path segment.
+ */
+
+export const SEVERITIES = ["low", "medium", "high", "critical"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export interface LocationTier {
+  readonly description: string;
+  readonly severity: Severity;
+  /** Directory prefixes (ending in `/`), `memfd:` style prefixes, or globs with `*`. */
+  readonly paths: readonly string[];
+}
+
+export const LOCATION_TIERS = {
+  fileless: {
+    description: "no file on disk: memfd, a /proc fd, or an image deleted after it was started",
+    severity: "critical",
+    paths: ["memfd:", "/proc/*/fd/", "/dev/fd/"],
+  },
+  temp: {
+    description: "world-writable temporary directory",
+    severity: "high",
+    paths: ["/tmp/", "/var/tmp/"],
+  },
+  shm: {
+    description: "shared-memory tmpfs, writable by every user and rarely holding programs",
+    severity: "high",
+    paths: ["/dev/shm/", "/run/shm/", "/dev/mqueue/"],
+  },
+  runtime: {
+    description: "per-user runtime and lock directories",
+    severity: "medium",
+    paths: ["/run/user/", "/run/lock/", "/var/lock/"],
+  },
+  web: {
+    description: "web root, where a web shell lands",
+    severity: "medium",
+    paths: ["/var/www/"],
+  },
+  home: {
+    // /root/ is left out: only root can write it and admins keep scripts there; add it by config.
+    description: "user home directory",
+    severity: "low",
+    paths: ["/home/"],
+  },
+} as const satisfies Record<string, LocationTier>;
+
+export type TierName = keyof typeof LOCATION_TIERS;
+
+/** A path whose image was deleted after exec: the kernel appends this to `exe`. */
+export const DELETED_SUFFIX = " (deleted)";
+
+/**
+ * Build and sandbox locations that hold short-lived programs legitimately; on by default, a user can turn
+ * them off. Globs: `*` within a segment, `**` across segments.
+ */
+export const DEFAULT_BENIGN_LOCATIONS: readonly { readonly glob: string; readonly reason: string }[] = [
+  { glob: "/tmp/go-build*/**", reason: "go build and go test binaries" },
+  { glob: "/tmp/.mount_*/**", reason: "AppImage runtime mount" },
+  { glob: "/tmp/snap.rootfs_*/**", reason: "snapd confinement root" },
+  { glob: "/tmp/newroot/**", reason: "bubblewrap (flatpak) sandbox root before pivot" },
+];

@@ -1,0 +1,137 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../lib/errors.js";
+import { parseRuleConfig } from "../../lib/rule/rule-config.js";
+import { detect, exec, shell } from "../helpers/exec-events.js";
+
+const fromTmp = (exe: string, args: string[], extra: { user?: string; host?: string } = {}) => [
+  shell(extra),
+  exec({ pid: 200, ppid: 100, exe: "/tmp/ci-42/run.sh", args: ["/tmp/ci-42/run.sh"], ...extra }),
+  exec({ pid: 300, ppid: 200, exe, args, ...extra }),
+];
+
+describe("rule config validation", () => {
+  it("accepts a full tuning file", () => {
+    const config = parseRuleConfig(
+      {
+        utilities: { add: { transfer: ["rclone"] }, remove: ["telnet"], disableCategories: ["sniff"] },
+        tiers: { home: { add: ["/root/"], severity: "medium" }, web: { enabled: false } },
+        benignLocations: { defaults: false, add: [{ glob: "/tmp/build-*/**", reason: "our CI" }] },
+        allowlist: [
+          {
+            reason: "CI fetches artifacts",
+            utility: ["curl", "wget"],
+            location: "/tmp/ci-*/**",
+            user: "jenkins",
+          },
+        ],
+      },
+      "tuning.yaml",
+    );
+    expect(config.allowlist?.[0]?.reason).toBe("CI fetches artifacts");
+  });
+
+  it("names every bad key in one error", () => {
+    let error: unknown;
+    try {
+      parseRuleConfig(
+        {
+          utilities: { add: { dnss: ["x"] }, remove: ["a/b"] },
+          tiers: { temp: { severity: "urgent" } },
+          allowlist: [{ utility: "curl" }, { reason: "r" }, { reason: "r", args: "(" }],
+          surprise: true,
+        },
+        "tuning.yaml",
+      );
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const issues = (error as ConfigError).issues.join("\n");
+    for (const key of [
+      "surprise",
+      "utilities.add",
+      "utilities.remove.0",
+      "tiers.temp.severity",
+      "allowlist.0.reason",
+      "allowlist.1",
+      "allowlist.2.args",
+    ]) {
+      expect(issues).toContain(key);
+    }
+    expect((error as ConfigError).message.startsWith("tuning.yaml: invalid config")).toBe(true);
+  });
+});
+
+describe("rule config effects", () => {
+  it("allowlist suppresses only when every condition holds, and counts it", async () => {
+    const config = {
+      allowlist: [{ reason: "CI", utility: "curl", location: "/tmp/ci-*/**", user: "jenkins" }],
+    };
+    const ci = await detect(
+      fromTmp("/usr/bin/curl", ["curl", "http://192.0.2.1/"], { user: "jenkins" }),
+      config,
+    );
+    expect(ci.alerts).toEqual([]);
+    expect(ci.counters.suppressed.allowlist).toBe(1);
+    const other = await detect(
+      fromTmp("/usr/bin/curl", ["curl", "http://192.0.2.1/"], { user: "www-data" }),
+      config,
+    );
+    expect(other.alerts).toHaveLength(1);
+    const wget = await detect(
+      fromTmp("/usr/bin/wget", ["wget", "http://192.0.2.1/"], { user: "jenkins" }),
+      config,
+    );
+    expect(wget.alerts).toHaveLength(1);
+  });
+
+  it.each([
+    [{ host: "build-*" }, "build-7", true],
+    [{ host: "build-*" }, "web-01", false],
+    [{ args: "artifacts\\.example" }, "web-01", true],
+    [{ ancestor: "/tmp/ci-*/**" }, "web-01", true],
+    [{ ancestor: "/opt/**" }, "web-01", false],
+  ])("allowlist condition %j on host %s suppresses: %s", async (condition, host, suppressed) => {
+    const { alerts } = await detect(
+      fromTmp("/usr/bin/curl", ["curl", "http://artifacts.example/a"], { host }),
+      {
+        allowlist: [{ reason: "r", ...condition }],
+      },
+    );
+    expect(alerts.length === 0).toBe(suppressed);
+  });
+
+  it("adds and removes utilities, disables categories", async () => {
+    const config = {
+      utilities: { add: { transfer: ["rclone"] }, remove: ["wget"], disableCategories: ["scan" as const] },
+    };
+    expect(
+      (await detect(fromTmp("/usr/bin/rclone", ["rclone", "copy", "a", "r:b"]), config)).alerts,
+    ).toHaveLength(1);
+    expect(
+      (await detect(fromTmp("/usr/bin/wget", ["wget", "http://192.0.2.1/"]), config)).alerts,
+    ).toHaveLength(0);
+    expect((await detect(fromTmp("/usr/bin/nmap", ["nmap", "192.0.2.0/24"]), config)).alerts).toHaveLength(0);
+  });
+
+  it("adds a directory to a tier (/root) and changes a tier's severity", async () => {
+    const tree = [
+      shell(),
+      exec({ pid: 200, ppid: 100, exe: "/root/x", args: ["/root/x"] }),
+      exec({ pid: 300, ppid: 200, exe: "/usr/bin/dig", args: ["dig", "a.example"] }),
+    ];
+    expect((await detect(tree)).alerts).toHaveLength(0);
+    const { alerts } = await detect(tree, { tiers: { home: { add: ["/root/"], severity: "high" } } });
+    expect(alerts.map((a) => [a.location.tier, a.severity])).toEqual([["home", "high"]]);
+  });
+
+  it("turning the default benign locations off makes go-build binaries alert", async () => {
+    const tree = [
+      shell(),
+      exec({ pid: 200, ppid: 100, exe: "/tmp/go-build1/b001/x.test", args: ["x.test"] }),
+      exec({ pid: 300, ppid: 200, exe: "/usr/bin/curl", args: ["curl", "http://192.0.2.1/"] }),
+    ];
+    expect((await detect(tree)).alerts).toHaveLength(0);
+    expect((await detect(tree, { benignLocations: { defaults: false } })).alerts).toHaveLength(1);
+  });
+});
