@@ -1,0 +1,65 @@
+/**
+ * What lineage keeps per process (DESIGN §5): one record per (host, pid), the latest image winning, with the
+ * earlier images of the same pid (exec chain) and the ancestors denormalised nearest first, so that a child
+ * needs one read whatever its depth.
+ */
+
+/** Ancestors beyond this depth are dropped (DESIGN §4.2: max depth 16). */
+export const MAX_DEPTH = 16;
+/** Earlier images kept per process: a loader that replaces itself more often than this is noise anyway. */
+export const MAX_CHAIN = 8;
+/** Args kept per image: enough for triage, bounded so a record stays far below DynamoDB's 400 KB item limit. */
+export const MAX_ARGS = 32;
+export const MAX_ARG_LENGTH = 512;
+
+/** One image a process ran (a record keeps its current one and its earlier ones). */
+export interface ProcessImage {
+  readonly executable: string;
+  readonly invokedPath?: string | undefined;
+  /** Absolute, normalised script path when the image is an interpreter running a file. */
+  readonly script?: string | undefined;
+  readonly args: readonly string[];
+  readonly cwd?: string | undefined;
+  /** When this image started (its exec), epoch ms. */
+  readonly time: number;
+}
+
+/** A process as an ancestor: its current image, who ran it, and its earlier images. */
+export interface ProcessNode extends ProcessImage {
+  readonly pid: number;
+  readonly user?: { readonly id?: string | undefined; readonly name?: string | undefined } | undefined;
+  /** Earlier images of the same pid, nearest first. */
+  readonly chain: readonly ProcessImage[];
+}
+
+export interface ProcessRecord extends ProcessNode {
+  readonly host: string;
+  readonly ppid: number;
+  /** Process start when the source knows it (fork time), else undefined: `time` is the exec time. */
+  readonly start?: number | undefined;
+  readonly ancestors: readonly ProcessNode[];
+}
+
+export const processKey = (host: string, pid: number): string => `${host}\u0000${pid}`;
+
+export function capArgs(args: readonly string[]): readonly string[] {
+  if (args.length <= MAX_ARGS && args.every((a) => a.length <= MAX_ARG_LENGTH)) return args;
+  return args
+    .slice(0, MAX_ARGS)
+    .map((a) => (a.length > MAX_ARG_LENGTH ? `${a.slice(0, MAX_ARG_LENGTH)}…` : a));
+}
+
+/** The node form of a record: what its children carry as an ancestor (no nested ancestors). */
+export function toNode(record: ProcessRecord): ProcessNode {
+  return {
+    pid: record.pid,
+    executable: record.executable,
+    invokedPath: record.invokedPath,
+    script: record.script,
+    args: record.args,
+    cwd: record.cwd,
+    time: record.time,
+    user: record.user,
+    chain: record.chain,
+  };
+}

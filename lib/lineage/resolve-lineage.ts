@@ -1,0 +1,106 @@
+import type { Lineage } from "../rule/evaluate.js";
+import { normalizePath } from "../rule/paths.js";
+import type { ExecEvent } from "../telemetry/exec-event.js";
+import { scriptArgument } from "./interpreter.js";
+import {
+  capArgs,
+  MAX_CHAIN,
+  MAX_DEPTH,
+  type ProcessImage,
+  type ProcessNode,
+  type ProcessRecord,
+  processKey,
+  toNode,
+} from "./process-record.js";
+
+export type RecordLookup = (key: string) => ProcessRecord | undefined;
+
+/**
+ * An event's lineage from what is known so far (in-batch records first, then what the store returned), and
+ * the record this event leaves behind for its children and later images. Pure.
+ */
+export function resolveLineage(
+  event: ExecEvent,
+  lookup: RecordLookup,
+): { lineage: Lineage; record: ProcessRecord } {
+  const { host, process } = event;
+  const hostName = host.name;
+  // A process exists from its start (fork) if the source knows it, else at least from this exec.
+  const since = process.start ?? event.time;
+
+  // Exec chain: the previous image of this pid, if it is the same process. A record from before this
+  // process started, or under another parent, belongs to an earlier holder of the pid (PID reuse).
+  const previous = lookup(processKey(hostName, process.pid));
+  const sameProcess =
+    previous !== undefined &&
+    previous.time <= event.time &&
+    previous.ppid === process.ppid &&
+    (process.start === undefined || previous.time >= process.start);
+  const chain: readonly ProcessImage[] = sameProcess
+    ? [imageOf(previous), ...previous.chain].slice(0, MAX_CHAIN)
+    : [];
+
+  // Parent: a record newer than this process's own start is not its parent but a later holder of the pid.
+  const parentRecord = process.ppid > 0 ? lookup(processKey(hostName, process.ppid)) : undefined;
+  let ancestors: readonly ProcessNode[];
+  if (parentRecord !== undefined && parentRecord.time <= since) {
+    ancestors = mergeTelemetry([toNode(parentRecord), ...parentRecord.ancestors], event);
+  } else if (sameProcess && previous.ancestors.length > 0) {
+    ancestors = previous.ancestors;
+  } else {
+    ancestors = mergeTelemetry([], event);
+  }
+  if (ancestors.length > MAX_DEPTH) ancestors = ancestors.slice(0, MAX_DEPTH);
+
+  const cwd = process.cwd;
+  const scriptRaw = process.script ?? scriptArgument(process.executable, process.args);
+  const script = scriptRaw === undefined ? undefined : (normalizePath(scriptRaw, cwd) ?? scriptRaw);
+  const record: ProcessRecord = {
+    host: hostName,
+    pid: process.pid,
+    ppid: process.ppid,
+    start: process.start,
+    executable: process.executable,
+    invokedPath: process.invokedPath,
+    script,
+    args: capArgs(process.args),
+    cwd,
+    time: event.time,
+    user: event.user,
+    chain,
+    ancestors,
+  };
+  return { lineage: { chain, ancestors }, record };
+}
+
+function imageOf(record: ProcessRecord): ProcessImage {
+  return {
+    executable: record.executable,
+    invokedPath: record.invokedPath,
+    script: record.script,
+    args: record.args,
+    cwd: record.cwd,
+    time: record.time,
+  };
+}
+
+/**
+ * Lineage carried by the telemetry (laurel PPID, ECS parent, Tetragon/OCSF ancestors) fills what the store
+ * does not know: the parent when there is no record of it, and ancestors beyond the stored depth.
+ */
+function mergeTelemetry(known: readonly ProcessNode[], event: ExecEvent): readonly ProcessNode[] {
+  const carried: ProcessNode[] = [];
+  const { parent } = event;
+  if (parent?.executable !== undefined) {
+    carried.push(node(parent.pid, parent.executable, parent.args ?? [], event.time));
+  }
+  for (const a of event.ancestors ?? [])
+    carried.push(node(a.pid ?? 0, a.executable, a.args ?? [], event.time));
+  if (carried.length <= known.length) return known;
+  return [...known, ...carried.slice(known.length)];
+}
+
+function node(pid: number, executable: string, args: readonly string[], time: number): ProcessNode {
+  const script = args.length > 1 ? scriptArgument(executable, args) : undefined;
+  return { pid, executable, args: capArgs(args), script, time, chain: [] };
+}
