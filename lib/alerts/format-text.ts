@@ -1,0 +1,100 @@
+import type { Alert, AlertImage } from "./alert.js";
+import { commandLine, escapeAndTruncate, escapeText } from "./escape.js";
+
+/** Longest command line shown per tree node; the JSON output keeps the full (capped) argv. */
+const MAX_LINE = 240;
+
+const KIND_LABEL = {
+  self: "the utility itself",
+  "exec-chain": "an earlier image of the process",
+  ancestor: "ancestor executable",
+  script: "script run by an ancestor",
+} as const;
+
+/** One-line title: severity, utility, location, host. Every part from telemetry is escaped. */
+export function alertTitle(alert: Alert): string {
+  return `[${alert.severity.toUpperCase()}] ${escapeText(alert.utility.name)} run from ${escapeAndTruncate(alert.location.path, 80)} on ${escapeAndTruncate(alert.host.name, 64)}`;
+}
+
+/**
+ * The process tree, root-most ancestor first, each generation indented under its parent; the nodes where a
+ * suspicious file was found are marked.
+ */
+export function processTree(alert: Alert): string[] {
+  const lines: string[] = [];
+  const marks = new Map<number, string[]>();
+  for (const m of alert.matches) {
+    const list = marks.get(m.depth) ?? [];
+    list.push(`${m.kind} ${escapeAndTruncate(m.path, 120)}`);
+    marks.set(m.depth, list);
+  }
+  const nodes = [...alert.ancestors].reverse();
+  nodes.forEach((node, i) => {
+    const depth = alert.ancestors.length - i;
+    const who = node.user?.name ?? node.user?.id;
+    lines.push(
+      `${indent(i)}${nodeLine(node.pid, node, who ?? undefined)}${mark(marks.get(depth))}`,
+      ...node.execChain.map((img) => `${indent(i)}    (earlier image) ${imageLine(img)}`),
+    );
+  });
+  const self = alert.process;
+  const who = alert.user.name ?? alert.user.id ?? undefined;
+  const selfNode = { executable: self.executable, args: self.args, script: null };
+  lines.push(
+    `${indent(nodes.length)}${nodeLine(self.pid, selfNode, who)}${mark([...(marks.get(0) ?? []), "utility"])}`,
+    ...self.execChain.map((img) => `${indent(nodes.length)}    (earlier image) ${imageLine(img)}`),
+  );
+  return lines;
+}
+
+function indent(level: number): string {
+  return level === 0 ? "" : `${"   ".repeat(level - 1)}└─ `;
+}
+
+function nodeLine(pid: number, image: AlertImage, user: string | undefined): string {
+  const userPart = user === undefined ? "" : ` user=${escapeAndTruncate(user, 32)}`;
+  return `[${pid}]${userPart} ${imageLine(image)}`;
+}
+
+function imageLine(image: AlertImage): string {
+  const script = image.script ? `  script=${escapeAndTruncate(image.script, 120)}` : "";
+  return `${escapeAndTruncate(image.executable, 120)}  $ ${escapeAndTruncate(commandLine(image.args), MAX_LINE)}${script}`;
+}
+
+function mark(items: readonly string[] | undefined): string {
+  return items && items.length > 0 ? `   ◀ ${items.join(", ")}` : "";
+}
+
+/** The readable report of one alert (CLI text output, and the base of the email body). */
+export function formatAlertText(alert: Alert): string {
+  const loc = alert.location;
+  const container = alert.container
+    ? `${escapeAndTruncate(alert.container.id, 64)}${alert.container.image ? ` (${escapeAndTruncate(alert.container.image, 120)})` : ""}`
+    : "-";
+  const user = alert.user.name
+    ? `${escapeText(alert.user.name)}${alert.user.id ? ` (uid ${escapeText(alert.user.id)})` : ""}`
+    : alert.user.id
+      ? `uid ${escapeText(alert.user.id)}`
+      : "unknown";
+  const others = alert.matches.filter((m) => m.path !== loc.path || m.depth !== loc.depth);
+  const lines = [
+    alertTitle(alert),
+    `  what       ${escapeText(alert.utility.name)} (${alert.utility.category}) executed; ${KIND_LABEL[loc.kind]} is in a writable directory`,
+    `  why        ${escapeText(loc.reason)}`,
+    `  location   ${escapeAndTruncate(loc.path, 200)}  (kind ${loc.kind}, depth ${loc.depth}, tier ${loc.tier})`,
+    ...others.map(
+      (m) =>
+        `  also       ${escapeAndTruncate(m.path, 200)}  (kind ${m.kind}, depth ${m.depth}, tier ${m.tier})`,
+    ),
+    `  time       ${alert.time}${alert.dedup.count > 1 ? `  (seen ${alert.dedup.count} times since ${alert.dedup.firstSeen})` : ""}`,
+    `  host       ${escapeAndTruncate(alert.host.name, 128)}   container ${container}`,
+    `  user       ${user}`,
+    `  attack     ${alert.attack.map((t) => `${t.id} ${t.name} (${t.tactic})`).join("; ")}`,
+    "  process tree",
+    ...processTree(alert).map((l) => `    ${l}`),
+    "  triage",
+    ...alert.triage.map((step, i) => `    ${i + 1}. ${step}`),
+    `  rule ${alert.rule.id} v${alert.rule.version}  alert ${alert.id}  source ${alert.source.format} ${escapeAndTruncate(alert.source.eventId, 128)}`,
+  ];
+  return lines.join("\n");
+}

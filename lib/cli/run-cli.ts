@@ -1,0 +1,133 @@
+import { createReadStream, existsSync } from "node:fs";
+import { stat } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_DEDUP_WINDOW_MS, MemoryDedupStore, NoDedupStore } from "../alerts/dedup-store.js";
+import { safeJson } from "../alerts/escape.js";
+import { formatAlertText } from "../alerts/format-text.js";
+import { ConfigError, UsageError } from "../errors.js";
+import { MemoryLineageStore } from "../lineage/memory-store.js";
+import { type ReplaySummary, replay } from "../pipeline/replay.js";
+import { compileRule } from "../rule/compile-rule.js";
+import { RULE_METADATA } from "../rule/metadata.js";
+import type { InputFormat } from "../telemetry/input-format.js";
+import { type OutputFormat, parseCommand, USAGE } from "./cli-args.js";
+import { loadRuleConfigFile } from "./load-rule-config.js";
+import { formatSummary } from "./summary.js";
+
+export interface CliIo {
+  readonly stdin: AsyncIterable<Buffer | string>;
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+}
+
+export const EXIT_OK = 0;
+export const EXIT_USAGE = 2;
+
+/** The demo shipped with the tool: real formats, a few attack chains among ordinary background activity. */
+export const DEMO_FILES = ["demo.auditd.log", "demo.ecs.ndjson"] as const;
+
+/** The CLI as a function: argv and streams in, exit code out (the bin entry and the tests share it). */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    const command = parseCommand(argv);
+    switch (command.kind) {
+      case "help":
+        io.stdout.write(`${USAGE}\n`);
+        return EXIT_OK;
+      case "version":
+        io.stdout.write(`netutil-detector ${RULE_METADATA.version} (rule ${RULE_METADATA.id})\n`);
+        return EXIT_OK;
+      case "demo": {
+        const dir = demoDirectory();
+        const sink = alertSink(command.output, io);
+        const deps = { store: new MemoryLineageStore(), dedup: new MemoryDedupStore(), rule: compileRule() };
+        for (const file of DEMO_FILES) {
+          const path = `${dir}/${file}`;
+          const summary = await replay(createReadStream(path), {
+            format: "auto",
+            defaultHost: "demo-host",
+            deps,
+            onAlert: sink,
+          });
+          io.stderr.write(formatSummary(`demo/${file}`, summary));
+        }
+        return EXIT_OK;
+      }
+      case "replay": {
+        const config = command.config === undefined ? {} : await loadRuleConfigFile(command.config);
+        const source = command.file === "-" ? io.stdin : await openFile(command.file);
+        const summary = await replayWith(
+          source,
+          command.format,
+          command.host,
+          command.dedup,
+          compileRule(config),
+          command.output,
+          io,
+        );
+        io.stderr.write(formatSummary(command.file === "-" ? "stdin" : command.file, summary));
+        return EXIT_OK;
+      }
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`netutil-detector: ${error.message}\n\n${USAGE}\n`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof ConfigError) {
+      io.stderr.write(`netutil-detector: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+}
+
+async function replayWith(
+  source: AsyncIterable<Buffer | string>,
+  format: InputFormat,
+  host: string,
+  dedup: boolean,
+  rule: ReturnType<typeof compileRule>,
+  output: OutputFormat,
+  io: CliIo,
+): Promise<ReplaySummary> {
+  const deps = {
+    store: new MemoryLineageStore(),
+    dedup: dedup ? new MemoryDedupStore(DEFAULT_DEDUP_WINDOW_MS) : new NoDedupStore(),
+    rule,
+  };
+  return replay(source, { format, defaultHost: host, deps, onAlert: alertSink(output, io) });
+}
+
+function alertSink(output: OutputFormat, io: CliIo) {
+  let count = 0;
+  return output === "json"
+    ? (alert: Parameters<typeof formatAlertText>[0]) => io.stdout.write(`${safeJson(alert)}\n`)
+    : (alert: Parameters<typeof formatAlertText>[0]) =>
+        io.stdout.write(`${count++ > 0 ? "\n" : ""}${formatAlertText(alert)}\n`);
+}
+
+async function openFile(path: string): Promise<AsyncIterable<Buffer>> {
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) throw new UsageError(`${path} is a directory, not a telemetry file`);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === "ENOENT"
+        ? `no such file: ${path}`
+        : `cannot read ${path}: ${code ?? (error as Error).message}`,
+    );
+  }
+  return createReadStream(path, { highWaterMark: 1 << 20 });
+}
+
+/** The demo data sits in lib/demo: beside the sources (tests) or one level up from the bundle (dist/). */
+function demoDirectory(): string {
+  for (const candidate of ["../demo", "../lib/demo"]) {
+    const dir = fileURLToPath(new URL(candidate, import.meta.url));
+    if (existsSync(`${dir}/${DEMO_FILES[0]}`)) return dir;
+  }
+  throw new UsageError("the bundled demo data is missing (lib/demo)");
+}

@@ -1,0 +1,20 @@
+import { escapeAndTruncate } from "../alerts/escape.js";
+import type { ReplaySummary } from "../pipeline/replay.js";
+
+/** The stderr summary of a replay: what was read, what it produced, and where the bad records are. */
+export function formatSummary(input: string, summary: ReplaySummary): string {
+  const c = summary.counters;
+  const s = c.suppressed;
+  const suppressed = s.loopback + s.allowlist + s["benign-location"] + s.dedup;
+  const lines = [
+    `netutil-detector: ${escapeAndTruncate(input, 200)}: ${c.records} records read, ${c.execEvents} exec events, ${c.alerts} alerts, ` +
+      `${suppressed} suppressed (loopback ${s.loopback}, allowlist ${s.allowlist}, benign location ${s["benign-location"]}, dedup ${s.dedup}), ` +
+      `${c.skipped} skipped (not exec events), ${c.malformed} malformed`,
+    ...summary.malformed.map(
+      (m) => `  malformed record at line ${m.line}: ${escapeAndTruncate(m.reason, 300)}`,
+    ),
+  ];
+  if (c.malformed > summary.malformed.length)
+    lines.push(`  … and ${c.malformed - summary.malformed.length} more malformed records`);
+  return `${lines.join("\n")}\n`;
+}
