@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { MAX_CHAIN, MAX_DEPTH, type ProcessRecord, processKey } from "../../lib/lineage/process-record.js";
+import { resolveLineage } from "../../lib/lineage/resolve-lineage.js";
+import { exec } from "../helpers/exec-events.js";
+
+/** Resolves events in order against a plain map, as a batch does. */
+function resolveAll(events: ReturnType<typeof exec>[]) {
+  const known = new Map<string, ProcessRecord>();
+  return events.map((event) => {
+    const result = resolveLineage(event, (k) => known.get(k));
+    known.set(processKey(result.record.host, result.record.pid), result.record);
+    return result;
+  });
+}
+
+describe("resolveLineage", () => {
+  it("denormalises ancestors nearest first, so a child needs one lookup", () => {
+    const results = resolveAll([
+      exec({ pid: 10, ppid: 1, exe: "/usr/sbin/sshd", args: ["sshd"] }),
+      exec({ pid: 20, ppid: 10, exe: "/usr/bin/bash", args: ["-bash"] }),
+      exec({ pid: 30, ppid: 20, exe: "/usr/bin/python3", args: ["python3", "job.py"], cwd: "/srv" }),
+    ]);
+    const last = results[2]!;
+    expect(last.lineage.ancestors.map((a) => a.pid)).toEqual([20, 10]);
+    expect(last.record.script).toBe("/srv/job.py");
+  });
+
+  it("uses the parent carried by the telemetry when the store has none (laurel PPID, ECS parent)", () => {
+    const [only] = resolveAll([
+      exec({
+        pid: 30,
+        ppid: 20,
+        exe: "/usr/bin/curl",
+        args: ["curl", "x"],
+        parent: { pid: 20, executable: "/dev/shm/.x" },
+      }),
+    ]);
+    expect(only!.lineage.ancestors.map((a) => [a.pid, a.executable])).toEqual([[20, "/dev/shm/.x"]]);
+  });
+
+  it("prefers the stored parent and appends deeper telemetry ancestors", () => {
+    const events = [
+      exec({ pid: 20, ppid: 10, exe: "/usr/bin/bash", args: ["bash"] }),
+      exec({
+        pid: 30,
+        ppid: 20,
+        exe: "/usr/bin/curl",
+        args: ["curl", "x"],
+        parent: { pid: 20, executable: "/usr/bin/bash" },
+      }),
+    ];
+    events[1]!.ancestors = [
+      { pid: 10, executable: "/tmp/a" },
+      { pid: 5, executable: "/sbin/init" },
+    ];
+    const results = resolveAll(events);
+    expect(results[1]!.lineage.ancestors.map((a) => a.executable)).toEqual([
+      "/usr/bin/bash",
+      "/tmp/a",
+      "/sbin/init",
+    ]);
+  });
+
+  it("caps ancestors at MAX_DEPTH and the exec chain at MAX_CHAIN", () => {
+    const events = Array.from({ length: 40 }, (_, i) =>
+      exec({ pid: 100 + i, ppid: 99 + i, exe: "/usr/bin/bash", args: ["bash"] }),
+    );
+    for (let i = 0; i < 20; i++)
+      events.push(exec({ pid: 500, ppid: 139, exe: `/usr/bin/step${i}`, args: [`step${i}`] }));
+    const results = resolveAll(events);
+    expect(results[39]!.lineage.ancestors).toHaveLength(MAX_DEPTH);
+    expect(results.at(-1)!.lineage.chain).toHaveLength(MAX_CHAIN);
+    expect(results.at(-1)!.lineage.chain[0]!.executable).toBe("/usr/bin/step18");
+  });
+
+  it("caps args kept in records", () => {
+    const [only] = resolveAll([
+      exec({ pid: 1, ppid: 0, exe: "/bin/x", args: Array.from({ length: 100 }, () => "a".repeat(2000)) }),
+    ]);
+    expect(only!.record.args).toHaveLength(32);
+    expect(only!.record.args[0]!.length).toBeLessThan(600);
+  });
+});
