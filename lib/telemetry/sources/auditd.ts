@@ -1,0 +1,551 @@
+/**
+ * auditd raw log lines (log_format RAW or ENRICHED) → ExecEvent.
+ *
+ * The kernel writes one exec as several records (SYSCALL, EXECVE…, CWD, PATH…, PROCTITLE, EOE) that share
+ * `msg=audit(SEC.MS:SERIAL)`; records of concurrent events can interleave. Records are grouped per
+ * host + stamp + serial, digested on arrival (so a bad value is reported against its own line and a group
+ * holds a few strings, not its lines), and a group becomes one output when it completes:
+ * - on EOE, or on PROCTITLE once its SYSCALL is in (PROCTITLE is the kernel's last record before EOE, so
+ *   log files without EOE, like our ENRICHED capture, still complete without waiting);
+ * - when a record of the same host is more than `maxSerialLag` serials ahead, when more than
+ *   `maxOpenEvents` groups are open, or when the open argument text exceeds its budget (oldest first);
+ * - on flush().
+ * Records of an already completed group are ignored (a late EOE). Only the record types an exec needs are
+ * parsed field by field; the others (BPRM_FCAPS, SOCKADDR, CONFIG_CHANGE, USER_*, AVC, …) are checked
+ * for binary bytes and otherwise only move the serial window.
+ */
+import type { DecodeContext, DecodeOutput, Decoder, RawRecord, Skipped } from "../decoder.js";
+import { malformed } from "../decoder.js";
+import type { ExecEvent, ExecProcess } from "../exec-event.js";
+import {
+  type AuditBody,
+  type AuditHeader,
+  type BodySelection,
+  checkAuditChars,
+  MAX_AUDIT_LINE_CHARS,
+  parseAuditBody,
+  parseAuditHeader,
+} from "./auditd-record.js";
+import {
+  BadValue,
+  decodeProctitle,
+  decodeUntrusted,
+  hexBytes,
+  isHexText,
+  PROCTITLE_MAX_BYTES,
+  type Proctitle,
+  parseDecimal,
+  untrustedField,
+} from "./auditd-values.js";
+
+export const AUDITD_LIMITS = {
+  /**
+   * The kernel takes a serial when it starts writing an event and writes all its records in one go, so
+   * records of one event lie within a few serials of each other; only other CPUs' events interleave.
+   * Auditbeat's reassembler keeps 50 events in flight; 128 serials leaves room for busier hosts.
+   */
+  maxSerialLag: 128,
+  /** Bounds memory whatever the serials do (one host replaying, many hosts in one stream). */
+  maxOpenEvents: 512,
+  /** Keys of completed events remembered so that their late records (a trailing EOE) are dropped quietly. */
+  recentKeys: 2048,
+  /** A real exec has fewer than ten records, plus one EXECVE per ~7.5 KB of argv (1 MiB ≈ 140 records). */
+  maxRecordsPerEvent: 256,
+  /** Argument text kept per event (as logged, hex counts double); beyond it the args are cut and flagged. */
+  maxArgCharsPerEvent: 1 << 20,
+  /** Argument text kept across all open events; over it the oldest events are completed early. */
+  maxPendingArgChars: 16 << 20,
+  /** Highest argument index kept (a hostile `a99999999=` must not size an array). */
+  maxArgIndex: 1 << 17,
+  /** Highest chunk index kept for one `aN[i]` argument (a 128 KB argument is about 35 chunks). */
+  maxChunksPerArg: 1024,
+} as const;
+
+/** Record types the assembler reads field by field, with the fields it keeps (all of EXECVE's). */
+const CONSUMED: ReadonlyMap<string, BodySelection> = new Map([
+  [
+    "SYSCALL",
+    { keys: ["arch", "syscall", "success", "pid", "ppid", "uid", "exe"], enriched: ["SYSCALL", "UID"] },
+  ],
+  ["EXECVE", { enriched: [] }],
+  ["CWD", { keys: ["cwd"], enriched: [] }],
+  ["PATH", { keys: ["item", "name"], enriched: [] }],
+  ["PROCTITLE", { keys: ["proctitle"], enriched: [] }],
+  ["EOE", { keys: [], enriched: [] }],
+]);
+
+/**
+ * execve / execveat numbers by audit arch. i386 and arm are there because a 32-bit binary on a 64-bit
+ * host execs through the compat table; x32 shares the x86_64 arch with bit 30 set on the number, an old
+ * trick to slip past rules and parsers that only know 59 and 322.
+ */
+const EXEC_SYSCALLS: ReadonlyMap<string, readonly number[]> = new Map([
+  ["c000003e", [59, 322, 0x40000000 + 520, 0x40000000 + 545]],
+  ["c00000b7", [221, 281]],
+  ["40000003", [11, 358]],
+  ["40000028", [11, 387]],
+]);
+
+const EXEC_NAMES = new Set(["execve", "execveat"]);
+
+interface SyscallFacts {
+  line: number;
+  verdict: "exec" | "failed" | "other";
+  syscall: string;
+  pid: number;
+  ppid: number;
+  uid: string | undefined;
+  userName: string | undefined;
+  exe: string | undefined;
+}
+
+interface Piece {
+  hex: boolean;
+  text: string;
+}
+
+interface ChunkedArg {
+  /** `aN_len`: the argument's logged length (hex digits when encoded), to tell a cut argument. */
+  declared: number | undefined;
+  pieces: (Piece | undefined)[];
+}
+
+interface HostEvents {
+  events: Map<string, PendingEvent>;
+  /** No open event of the host is due before a serial above this: most records skip the walk. */
+  dueAbove: number;
+}
+
+interface PendingEvent {
+  key: string;
+  host: string;
+  stamp: string;
+  serial: number;
+  time: number;
+  line: number;
+  records: number;
+  syscall: SyscallFacts | undefined;
+  argc: number | undefined;
+  execve: boolean;
+  args: (string | undefined)[];
+  chunked: Map<number, ChunkedArg> | undefined;
+  argChars: number;
+  truncated: boolean;
+  cwd: string | undefined;
+  path0: string | undefined;
+  proctitle: Proctitle | undefined;
+}
+
+const WHOLE = -1;
+const LENGTH = -2;
+
+/** `aN` → part WHOLE, `aN_len` → LENGTH, `aN[i]` → i; anything else is not an argument. */
+const parseArgKey = (key: string): { index: number; part: number } | undefined => {
+  const n = key.length;
+  if (n < 2 || key.charCodeAt(0) !== 0x61) return undefined;
+  let i = 1;
+  let index = 0;
+  while (i < n && i <= 9) {
+    const c = key.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) break;
+    index = index * 10 + (c - 0x30);
+    i++;
+  }
+  if (i === 1 || i > 9) return undefined;
+  if (i === n) return { index, part: WHOLE };
+  if (key.charCodeAt(i) === 0x5f)
+    return n - i === 4 && key.endsWith("_len") ? { index, part: LENGTH } : undefined;
+  if (key.charCodeAt(i) !== 0x5b || key.charCodeAt(n - 1) !== 0x5d) return undefined;
+  const part = parseDecimal(key.slice(i + 1, n - 1), 9);
+  return part === undefined ? undefined : { index, part };
+};
+
+const isBlankLine = (text: string): boolean => {
+  if (text.length > 0 && text.charCodeAt(0) > 0x20) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return false;
+  }
+  return true;
+};
+
+const isExec = (body: AuditBody): boolean => {
+  const syscall = body.fields.get("syscall");
+  if (syscall === undefined) return false;
+  const arch = body.fields.get("arch");
+  const table = arch === undefined ? undefined : EXEC_SYSCALLS.get(arch.toLowerCase());
+  const nr = parseDecimal(syscall);
+  if (table !== undefined && nr !== undefined) return table.includes(nr);
+  // Unknown arch: ENRICHED's translation, or a log already interpreted by ausearch -i.
+  return EXEC_NAMES.has(body.enriched?.get("SYSCALL") ?? syscall);
+};
+
+/** ENRICHED writes `unknown(N)` for a uid without a passwd entry: that is not a name. */
+const userNameOf = (body: AuditBody): string | undefined => {
+  const name = body.enriched?.get("UID");
+  return name === undefined || name === "" || name.startsWith("unknown(") || name === "unset"
+    ? undefined
+    : name;
+};
+
+const skippedAt = (line: number, reason: string): Skipped => ({ kind: "skipped", line, reason });
+
+const joinPieces = (pieces: readonly Piece[]): string => {
+  if (pieces.every((p) => p.hex)) return hexBytes(pieces.map((p) => p.text).join("")).toString("utf8");
+  // Mixed forms do not come from the kernel, but bytes are the one thing both forms agree on.
+  return Buffer.concat(pieces.map((p) => (p.hex ? hexBytes(p.text) : Buffer.from(p.text, "utf8")))).toString(
+    "utf8",
+  );
+};
+
+class AuditdDecoder implements Decoder {
+  readonly format = "auditd" as const;
+  readonly #defaultHost: string;
+  /** Insertion order is the order in which events are completed early. */
+  readonly #open = new Map<string, PendingEvent>();
+  readonly #byHost = new Map<string, HostEvents>();
+  readonly #recent = new Set<string>();
+  readonly #recentRing: string[] = [];
+  #recentNext = 0;
+  #pendingArgChars = 0;
+
+  constructor(ctx: DecodeContext) {
+    this.#defaultHost = ctx.defaultHost;
+  }
+
+  push(record: RawRecord, out: DecodeOutput[]): void {
+    const text = record.text;
+    if (isBlankLine(text)) return;
+    if (text.length > MAX_AUDIT_LINE_CHARS) {
+      this.#damage(parseAuditHeader(text), record.line, out);
+      out.push(malformed(record, `record too long (${text.length} characters, max ${MAX_AUDIT_LINE_CHARS})`));
+      return;
+    }
+    const header = parseAuditHeader(text);
+    if (typeof header === "string") {
+      out.push(malformed(record, header));
+      return;
+    }
+    const host = header.node ?? this.#defaultHost;
+    this.#expire(host, header.serial, out);
+
+    const selection = CONSUMED.get(header.type);
+    if (selection === undefined) {
+      const bad = checkAuditChars(text, header.bodyStart);
+      if (bad !== undefined) out.push(malformed(record, bad));
+      return;
+    }
+    const body = parseAuditBody(text, header, selection);
+    if (typeof body === "string") {
+      this.#damage(header, record.line, out);
+      out.push(malformed(record, body));
+      return;
+    }
+    const key = `${host}:${header.stamp}:${header.serial}`;
+    if (this.#recent.has(key)) return;
+    if (header.type === "EOE") {
+      const done = this.#open.get(key);
+      if (done !== undefined) this.#complete(done, out);
+      return;
+    }
+
+    const event = this.#eventFor(key, host, header, record.line, out);
+    if (++event.records > AUDITD_LIMITS.maxRecordsPerEvent) {
+      event.truncated = true;
+    } else {
+      const problem = this.#digest(event, header.type, body, record.line);
+      if (problem !== undefined) out.push(malformed(record, problem));
+    }
+    if (header.type === "PROCTITLE" && event.syscall !== undefined && this.#open.has(key)) {
+      this.#complete(event, out);
+    }
+    while (this.#pendingArgChars > AUDITD_LIMITS.maxPendingArgChars) this.#completeOldest(out);
+  }
+
+  flush(out: DecodeOutput[]): void {
+    while (this.#open.size > 0) this.#completeOldest(out);
+  }
+
+  /** A lost EXECVE or PROCTITLE line leaves its event's args incomplete: say so on the event. */
+  #damage(header: AuditHeader | string, line: number, out: DecodeOutput[]): void {
+    if (typeof header === "string" || (header.type !== "EXECVE" && header.type !== "PROCTITLE")) return;
+    const host = header.node ?? this.#defaultHost;
+    const key = `${host}:${header.stamp}:${header.serial}`;
+    if (this.#recent.has(key)) return;
+    this.#eventFor(key, host, header, line, out).truncated = true;
+  }
+
+  #eventFor(key: string, host: string, header: AuditHeader, line: number, out: DecodeOutput[]): PendingEvent {
+    const known = this.#open.get(key);
+    if (known !== undefined) return known;
+    const event: PendingEvent = {
+      key,
+      host,
+      stamp: header.stamp,
+      serial: header.serial,
+      time: header.time,
+      line,
+      records: 0,
+      syscall: undefined,
+      argc: undefined,
+      execve: false,
+      args: [],
+      chunked: undefined,
+      argChars: 0,
+      truncated: false,
+      cwd: undefined,
+      path0: undefined,
+      proctitle: undefined,
+    };
+    this.#open.set(key, event);
+    let hostEvents = this.#byHost.get(host);
+    if (hostEvents === undefined) {
+      hostEvents = { events: new Map(), dueAbove: Number.POSITIVE_INFINITY };
+      this.#byHost.set(host, hostEvents);
+    }
+    hostEvents.events.set(key, event);
+    hostEvents.dueAbove = Math.min(hostEvents.dueAbove, header.serial + AUDITD_LIMITS.maxSerialLag);
+    if (this.#open.size > AUDITD_LIMITS.maxOpenEvents) this.#completeOldest(out);
+    return event;
+  }
+
+  /** Completes the host's events that the serial has left behind (oldest first, in arrival order). */
+  #expire(host: string, serial: number, out: DecodeOutput[]): void {
+    const hostEvents = this.#byHost.get(host);
+    if (hostEvents === undefined || serial <= hostEvents.dueAbove) return;
+    let dueAbove = Number.POSITIVE_INFINITY;
+    for (const event of hostEvents.events.values()) {
+      if (event.serial + AUDITD_LIMITS.maxSerialLag >= serial) {
+        dueAbove = event.serial + AUDITD_LIMITS.maxSerialLag;
+        break;
+      }
+      this.#complete(event, out);
+    }
+    // Events that came out of serial order may sit behind this one; they are caught by a later walk,
+    // by maxOpenEvents, or by flush().
+    hostEvents.dueAbove = dueAbove;
+  }
+
+  #completeOldest(out: DecodeOutput[]): void {
+    const oldest = this.#open.values().next();
+    if (!oldest.done) this.#complete(oldest.value, out);
+  }
+
+  #complete(event: PendingEvent, out: DecodeOutput[]): void {
+    this.#open.delete(event.key);
+    const hostEvents = this.#byHost.get(event.host);
+    if (hostEvents !== undefined) {
+      hostEvents.events.delete(event.key);
+      if (hostEvents.events.size === 0) this.#byHost.delete(event.host);
+    }
+    this.#pendingArgChars -= event.argChars;
+    this.#remember(event.key);
+    out.push(this.#build(event));
+  }
+
+  #remember(key: string): void {
+    const evicted = this.#recentRing[this.#recentNext];
+    if (evicted !== undefined) this.#recent.delete(evicted);
+    this.#recentRing[this.#recentNext] = key;
+    this.#recentNext = (this.#recentNext + 1) % AUDITD_LIMITS.recentKeys;
+    this.#recent.add(key);
+  }
+
+  /** Counts argument text against the event's and the decoder's budgets; false when it must be dropped. */
+  #charge(event: PendingEvent, chars: number): boolean {
+    if (event.argChars + chars > AUDITD_LIMITS.maxArgCharsPerEvent) {
+      event.truncated = true;
+      return false;
+    }
+    event.argChars += chars;
+    this.#pendingArgChars += chars;
+    return true;
+  }
+
+  /** Keeps what the event needs from one record; returns why the record is malformed, if it is. */
+  #digest(event: PendingEvent, type: string, body: AuditBody, line: number): string | undefined {
+    switch (type) {
+      case "SYSCALL":
+        return event.syscall === undefined ? this.#digestSyscall(event, body, line) : undefined;
+      case "EXECVE":
+        return this.#digestExecve(event, body);
+      case "CWD": {
+        const cwd = untrustedField(body, "cwd");
+        if (cwd instanceof BadValue) return cwd.reason;
+        event.cwd ??= cwd;
+        return undefined;
+      }
+      case "PATH": {
+        const name = untrustedField(body, "name");
+        if (name instanceof BadValue) return name.reason;
+        if (body.fields.get("item") === "0") event.path0 ??= name;
+        return undefined;
+      }
+      case "PROCTITLE": {
+        const title = decodeProctitle(body);
+        if (title instanceof BadValue) return title.reason;
+        event.proctitle ??= title;
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  #digestSyscall(event: PendingEvent, body: AuditBody, line: number): string | undefined {
+    const fields = body.fields;
+    const syscall = fields.get("syscall") ?? "(none)";
+    const facts: SyscallFacts = {
+      line,
+      verdict: "other",
+      syscall,
+      pid: 0,
+      ppid: 0,
+      uid: undefined,
+      userName: undefined,
+      exe: undefined,
+    };
+    if (!isExec(body)) {
+      event.syscall = facts;
+      return undefined;
+    }
+    if (fields.get("success") === "no") {
+      event.syscall = { ...facts, verdict: "failed" };
+      return undefined;
+    }
+    const pid = parseDecimal(fields.get("pid"));
+    if (pid === undefined) return "bad or missing pid in SYSCALL record";
+    const ppid = parseDecimal(fields.get("ppid"));
+    if (ppid === undefined) return "bad or missing ppid in SYSCALL record";
+    const exe = untrustedField(body, "exe");
+    event.syscall = {
+      ...facts,
+      verdict: "exec",
+      pid,
+      ppid,
+      uid: fields.get("uid"),
+      userName: userNameOf(body),
+      exe: exe instanceof BadValue ? undefined : exe,
+    };
+    return exe instanceof BadValue ? exe.reason : undefined;
+  }
+
+  /** One EXECVE record: `argc` (first record only), `aN`, or `aN_len` + `aN[i]` chunks for long args. */
+  #digestExecve(event: PendingEvent, body: AuditBody): string | undefined {
+    event.execve = true;
+    let problem: string | undefined;
+    for (const [key, value] of body.fields) {
+      if (key === "argc") {
+        const argc = parseDecimal(value);
+        if (argc === undefined) problem ??= "bad argc in EXECVE record";
+        else event.argc ??= argc;
+        continue;
+      }
+      const ref = parseArgKey(key);
+      if (ref === undefined) continue;
+      if (ref.index >= AUDITD_LIMITS.maxArgIndex || ref.part >= AUDITD_LIMITS.maxChunksPerArg) {
+        event.truncated = true;
+        continue;
+      }
+      if (!this.#charge(event, key.length + value.length)) continue;
+      const quoted = body.quoted.has(key);
+      if (ref.part === WHOLE) {
+        const text = decodeUntrusted(value, quoted, key);
+        if (text instanceof BadValue) problem ??= text.reason;
+        else if (text !== undefined && event.args[ref.index] === undefined) event.args[ref.index] = text;
+        continue;
+      }
+      event.chunked ??= new Map();
+      let chunked = event.chunked.get(ref.index);
+      if (chunked === undefined) {
+        chunked = { declared: undefined, pieces: [] };
+        event.chunked.set(ref.index, chunked);
+      }
+      if (ref.part === LENGTH) {
+        chunked.declared = parseDecimal(value, 15);
+        if (chunked.declared === undefined) problem ??= `bad length in ${key}`;
+        continue;
+      }
+      if (!quoted && !isHexText(value)) {
+        problem ??= `bad hex in ${key}`;
+        continue;
+      }
+      chunked.pieces[ref.part] ??= { hex: !quoted, text: value };
+    }
+    return problem;
+  }
+
+  /** EXECVE args when logged (chunks joined, holes and shortfalls flagged), else PROCTITLE. */
+  #args(event: PendingEvent): { args: string[]; truncated: boolean } {
+    let truncated = event.truncated;
+    if (!event.execve) {
+      if (event.proctitle === undefined) return { args: [], truncated: true };
+      // The kernel keeps only the first PROCTITLE_MAX_BYTES and trims a trailing NUL.
+      if (event.proctitle.bytes >= PROCTITLE_MAX_BYTES - 1) truncated = true;
+      return { args: event.proctitle.args, truncated };
+    }
+    if (event.chunked !== undefined) {
+      for (const [index, chunked] of event.chunked) {
+        const pieces: Piece[] = [];
+        let units = 0;
+        for (const piece of chunked.pieces) {
+          if (piece === undefined) break;
+          pieces.push(piece);
+          units += piece.text.length;
+        }
+        if (pieces.length < chunked.pieces.length) truncated = true;
+        if (chunked.declared !== undefined && units < chunked.declared) truncated = true;
+        if (pieces.length > 0 && event.args[index] === undefined) event.args[index] = joinPieces(pieces);
+      }
+    }
+    const argc = event.argc ?? event.args.length;
+    const args: string[] = [];
+    for (let i = 0; i < argc && i < event.args.length; i++) {
+      const arg = event.args[i];
+      if (arg === undefined) break;
+      args.push(arg);
+    }
+    if (args.length < argc || event.argc === undefined) truncated = true;
+    // The first EXECVE record was lost (or a0 was bad): the kernel's PROCTITLE still has a prefix of argv.
+    if (args.length === 0 && argc !== 0 && event.proctitle !== undefined) {
+      return { args: event.proctitle.args, truncated: true };
+    }
+    return { args, truncated };
+  }
+
+  #build(event: PendingEvent): DecodeOutput {
+    const sys = event.syscall;
+    if (sys === undefined) return skippedAt(event.line, "incomplete event: no SYSCALL record");
+    if (sys.verdict === "other") return skippedAt(sys.line, `not an exec: syscall ${sys.syscall}`);
+    if (sys.verdict === "failed") return skippedAt(sys.line, "failed execve");
+    const executable = sys.exe ?? event.path0;
+    if (executable === undefined) return skippedAt(sys.line, "exec without an executable (no exe, no PATH)");
+
+    const { args, truncated } = this.#args(event);
+    const proc: ExecProcess = { pid: sys.pid, ppid: sys.ppid, executable, args };
+    const invoked = event.path0;
+    if (invoked !== undefined && invoked !== executable) {
+      proc.invokedPath = invoked;
+      // The kernel runs a shebang script as `interpreter [arg] script …`: PATH item 0 is the script.
+      if (args.indexOf(invoked, 1) > 0) proc.script = invoked;
+    }
+    if (truncated) proc.argsTruncated = true;
+    if (event.cwd !== undefined) proc.cwd = event.cwd;
+
+    const user: ExecEvent["user"] = {};
+    if (sys.uid !== undefined) user.id = sys.uid;
+    if (sys.userName !== undefined) user.name = sys.userName;
+
+    const execEvent: ExecEvent = {
+      host: { name: event.host },
+      user,
+      process: proc,
+      time: event.time,
+      source: { format: "auditd", eventId: event.key },
+    };
+    return { kind: "event", event: execEvent, line: sys.line };
+  }
+}
+
+/** Decoder of auditd log lines; stateful (groups records per event), so one per input stream. */
+export const createAuditdDecoder = (ctx: DecodeContext): Decoder => new AuditdDecoder(ctx);
