@@ -25,34 +25,37 @@ export async function processBatch(
   deps: BatchDeps,
   counters: Counters,
 ): Promise<Alert[]> {
-  const ordered = events.length > 1 ? [...events].sort(byHostAndTime) : events;
+  const ordered = events.length > 1 ? orderByHostAndTime(events) : events;
 
   // Keys the batch cannot resolve itself: a pid's own earlier image or its parent, unless an earlier event of
   // this batch wrote that key first.
+  const ownKeys: string[] = new Array(ordered.length);
   const produced = new Set<string>();
   const missing = new Map<string, ProcessRef>();
-  for (const event of ordered) {
+  for (let i = 0; i < ordered.length; i++) {
+    const event = ordered[i]!;
     const host = event.host.name;
     const own = processKey(host, event.process.pid);
+    ownKeys[i] = own;
     if (!produced.has(own)) missing.set(own, { host, pid: event.process.pid });
-    const parent = processKey(host, event.process.ppid);
-    if (event.process.ppid > 0 && !produced.has(parent))
-      missing.set(parent, { host, pid: event.process.ppid });
+    if (event.process.ppid > 0) {
+      const parent = processKey(host, event.process.ppid);
+      if (!produced.has(parent)) missing.set(parent, { host, pid: event.process.ppid });
+    }
     produced.add(own);
   }
-  const known = new Map<string, ProcessRecord>(
-    missing.size > 0 ? await deps.store.getMany([...missing.values()]) : [],
-  );
-  const lookup = (key: string) => known.get(key);
-
+  const fetched: ReadonlyMap<string, ProcessRecord> =
+    missing.size > 0 ? await deps.store.getMany([...missing.values()]) : new Map();
+  // What this batch wrote wins over what the store returned: no copy of the store's answer per batch.
   const written = new Map<string, ProcessRecord>();
+  const lookup = (key: string) => written.get(key) ?? fetched.get(key);
+
   const alerts: Alert[] = [];
-  for (const event of ordered) {
+  for (let i = 0; i < ordered.length; i++) {
+    const event = ordered[i]!;
     counters.execEvents++;
     const { lineage, record } = resolveLineage(event, lookup);
-    const key = processKey(record.host, record.pid);
-    known.set(key, record);
-    written.set(key, record);
+    written.set(ownKeys[i]!, record);
 
     const verdict = evaluate(event, lineage, deps.rule);
     if (verdict === undefined) continue;
@@ -72,7 +75,32 @@ export async function processBatch(
   return alerts;
 }
 
-function byHostAndTime(a: ExecEvent, b: ExecEvent): number {
-  if (a.host.name !== b.host.name) return a.host.name < b.host.name ? -1 : 1;
+/**
+ * The order of a stable sort by host, then time, without a string comparison per pair of events: a batch
+ * holds a few hosts, and a host's events mostly arrive in time order already (then they are not sorted).
+ */
+function orderByHostAndTime(events: readonly ExecEvent[]): ExecEvent[] {
+  const byHost = new Map<string, ExecEvent[]>();
+  for (const event of events) {
+    const list = byHost.get(event.host.name);
+    if (list === undefined) byHost.set(event.host.name, [event]);
+    else list.push(event);
+  }
+  const ordered: ExecEvent[] = [];
+  // Host names are distinct: the default sort (UTF-16 code units) is the order `<` gives.
+  for (const host of [...byHost.keys()].sort()) {
+    const list = byHost.get(host)!;
+    if (!inTimeOrder(list)) list.sort(byTime);
+    for (const event of list) ordered.push(event);
+  }
+  return ordered;
+}
+
+function inTimeOrder(events: readonly ExecEvent[]): boolean {
+  for (let i = 1; i < events.length; i++) if (events[i]!.time < events[i - 1]!.time) return false;
+  return true;
+}
+
+function byTime(a: ExecEvent, b: ExecEvent): number {
   return a.time - b.time;
 }

@@ -1,0 +1,291 @@
+/**
+ * Throughput benchmark (`npm run bench`): how much the detection pipeline (lineage, rule, dedup) costs on
+ * top of reading the telemetry at all (framing and decoding).
+ *
+ * 200,000 generated exec events (auditd ENRICHED lines and ECS documents, in one stream with `--format auto`
+ * semantics) are held in memory and fed as 64 KiB chunks, so that disk and stdin play no part. Each round
+ * times the baseline and the full pipeline back to back in this one process; the medians are reported.
+ * The last line of stdout is one JSON object for CI to read.
+ */
+import { performance } from "node:perf_hooks";
+import type { Alert } from "../../lib/alerts/alert.js";
+import { MemoryDedupStore } from "../../lib/alerts/dedup-store.js";
+import { MemoryLineageStore } from "../../lib/lineage/memory-store.js";
+import { replay } from "../../lib/pipeline/replay.js";
+import { compileRule } from "../../lib/rule/compile-rule.js";
+import { createRecordDecoder } from "../../lib/telemetry/decode-records.js";
+import type { DecodeOutput } from "../../lib/telemetry/decoder.js";
+import { createDocumentJoiner, flushDocumentJoiner, frameLines } from "../../lib/telemetry/framing.js";
+import {
+  ATTACK_KINDS,
+  type AttackInstance,
+  type AttackKind,
+  auditdLines,
+  ecsLines,
+  generateScenario,
+} from "./generate-telemetry.js";
+
+const AUDITD_EVENTS = 150_000;
+const ECS_EVENTS = 50_000;
+const CHUNK_BYTES = 64 * 1024;
+const ROUNDS = 5;
+const DEFAULT_HOST = "bench";
+
+/** Lines → one Buffer, built in slices so that no giant string (or array of lines) is ever held. */
+function toBuffer(lines: Iterable<string>): Buffer {
+  const parts: Buffer[] = [];
+  let batch: string[] = [];
+  for (const line of lines) {
+    batch.push(line);
+    if (batch.length === 8192) {
+      parts.push(Buffer.from(`${batch.join("\n")}\n`));
+      batch = [];
+    }
+  }
+  if (batch.length > 0) parts.push(Buffer.from(`${batch.join("\n")}\n`));
+  return Buffer.concat(parts);
+}
+
+/**
+ * The input, and what the checks need of the scenarios. The scenarios themselves (200,000 exec objects) die
+ * here: kept alive, every major GC of the timed runs would trace them and bias both phases.
+ */
+function generateInput() {
+  const auditd = generateScenario({
+    seed: 1,
+    events: AUDITD_EVENTS,
+    hosts: 24,
+    attackShare: 0.005,
+    containersPerHost: 3,
+  });
+  const auditdBuffer = toBuffer(auditdLines(auditd));
+  const ecs = generateScenario({
+    seed: 2,
+    events: ECS_EVENTS,
+    hosts: 12,
+    attackShare: 0.005,
+    containersPerHost: 3,
+    firstHost: 101,
+  });
+  return {
+    input: [auditdBuffer, toBuffer(ecsLines(ecs))],
+    generated: auditd.events + ecs.events,
+    auditd: { events: auditd.events, hosts: auditd.hosts.length },
+    ecs: { events: ecs.events, hosts: ecs.hosts.length },
+    attacks: [...auditd.attacks, ...ecs.attacks],
+  };
+}
+
+async function* chunks(buffers: readonly Buffer[]): AsyncGenerator<Buffer> {
+  for (const buffer of buffers) {
+    for (let i = 0; i < buffer.length; i += CHUNK_BYTES) yield buffer.subarray(i, i + CHUNK_BYTES);
+  }
+}
+
+interface BaselineRun {
+  seconds: number;
+  events: number;
+  skipped: number;
+  malformed: number;
+}
+
+/** Framing (lines, JSON document joiner) and per-record decoding exactly as replay() does them, nothing else. */
+async function runBaseline(input: readonly Buffer[]): Promise<BaselineRun> {
+  const started = performance.now();
+  const decoder = createRecordDecoder("auto", { defaultHost: DEFAULT_HOST });
+  const join = createDocumentJoiner();
+  const out: DecodeOutput[] = [];
+  const run: BaselineRun = { seconds: 0, events: 0, skipped: 0, malformed: 0 };
+  const count = () => {
+    for (const o of out) {
+      if (o.kind === "event") run.events++;
+      else if (o.kind === "skipped") run.skipped++;
+      else run.malformed++;
+    }
+    out.length = 0;
+  };
+  const feed = (records: ReturnType<typeof join>) => {
+    for (const record of records) {
+      if (record.text.length === 0 && record.error === undefined) continue;
+      decoder.push(record, out);
+    }
+  };
+  for await (const records of frameLines(chunks(input))) {
+    feed(join(records));
+    count();
+  }
+  feed(flushDocumentJoiner(join));
+  decoder.flush(out);
+  count();
+  run.seconds = (performance.now() - started) / 1000;
+  return run;
+}
+
+interface PipelineRun {
+  seconds: number;
+  events: number;
+  skipped: number;
+  malformed: number;
+  alerts: Alert[];
+  suppressed: number;
+}
+
+async function runPipeline(input: readonly Buffer[]): Promise<PipelineRun> {
+  const started = performance.now();
+  const alerts: Alert[] = [];
+  const summary = await replay(chunks(input), {
+    format: "auto",
+    defaultHost: DEFAULT_HOST,
+    deps: { store: new MemoryLineageStore(), dedup: new MemoryDedupStore(), rule: compileRule() },
+    onAlert: (alert) => alerts.push(alert),
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const c = summary.counters;
+  const s = c.suppressed;
+  return {
+    seconds,
+    events: c.execEvents,
+    skipped: c.skipped,
+    malformed: c.malformed,
+    alerts,
+    suppressed: s.loopback + s.allowlist + s["benign-location"] + s.dedup,
+  };
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
+  return rows
+    .map((r) =>
+      r.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join("  "),
+    )
+    .join("\n");
+}
+
+/** Which attack each alert belongs to: same host, same pid, same utility (dedup may hide later repeats). */
+function matchAttacks(attacks: readonly AttackInstance[], alerts: readonly Alert[]) {
+  const byKey = new Map(alerts.map((a) => [`${a.host.name}|${a.process.pid}|${a.utility.name}`, a]));
+  const found = new Map<AttackKind, { instances: number; alerted: number }>(
+    ATTACK_KINDS.map((k) => [k, { instances: 0, alerted: 0 }]),
+  );
+  const expected = new Set<string>();
+  const wrongLocation: string[] = [];
+  for (const attack of attacks) {
+    const key = `${attack.host}|${attack.pid}|${attack.utility}`;
+    expected.add(key);
+    const entry = found.get(attack.kind)!;
+    entry.instances++;
+    const alert = byKey.get(key);
+    if (alert === undefined) continue;
+    entry.alerted++;
+    if (alert.location.path !== attack.location || alert.location.kind !== attack.locationKind) {
+      wrongLocation.push(`${attack.kind} on ${attack.host}: ${alert.location.kind} ${alert.location.path}`);
+    }
+  }
+  const unexpected = alerts.filter((a) => !expected.has(`${a.host.name}|${a.process.pid}|${a.utility.name}`));
+  return { found, unexpected, wrongLocation };
+}
+
+async function main(): Promise<void> {
+  const genStarted = performance.now();
+  const { input, generated, auditd, ecs, attacks } = generateInput();
+  const rssAfterGeneration = process.memoryUsage().rss / 1048576;
+  const bytes = input.reduce((n, b) => n + b.length, 0);
+  const genSeconds = (performance.now() - genStarted) / 1000;
+  console.log(
+    `netutil-detector bench: ${fmt(generated)} exec events (${fmt(auditd.events)} auditd from ${auditd.hosts} hosts, ` +
+      `${fmt(ecs.events)} ECS from ${ecs.hosts} hosts), ${(bytes / 1048576).toFixed(1)} MiB, ` +
+      `${fmt(attacks.length)} attack chains; generated in ${genSeconds.toFixed(1)} s`,
+  );
+  console.log(
+    `node ${process.version}, ${ROUNDS} rounds after a warm-up, ${CHUNK_BYTES / 1024} KiB chunks, ` +
+      `RSS after generation ${rssAfterGeneration.toFixed(0)} MiB\n`,
+  );
+
+  const baselines: BaselineRun[] = [];
+  const pipelines: PipelineRun[] = [];
+  for (let round = 0; round <= ROUNDS; round++) {
+    const b = await runBaseline(input);
+    const p = await runPipeline(input);
+    if (round === 0) continue; // warm-up: JIT and inline caches settle
+    baselines.push(b);
+    pipelines.push(p);
+  }
+  const baseSeconds = median(baselines.map((r) => r.seconds));
+  const pipeSeconds = median(pipelines.map((r) => r.seconds));
+  const baselineEventsPerSec = generated / baseSeconds;
+  const pipelineEventsPerSec = generated / pipeSeconds;
+  const last = pipelines[pipelines.length - 1]!;
+  const lastBase = baselines[baselines.length - 1]!;
+
+  console.log(
+    table([
+      ["phase", "events", "seconds (median)", "events/s", "skipped", "malformed", "alerts", "suppressed"],
+      [
+        "baseline: frame + decode",
+        fmt(lastBase.events),
+        baseSeconds.toFixed(3),
+        fmt(baselineEventsPerSec),
+        fmt(lastBase.skipped),
+        fmt(lastBase.malformed),
+        "-",
+        "-",
+      ],
+      [
+        "pipeline: replay()",
+        fmt(last.events),
+        pipeSeconds.toFixed(3),
+        fmt(pipelineEventsPerSec),
+        fmt(last.skipped),
+        fmt(last.malformed),
+        fmt(last.alerts.length),
+        fmt(last.suppressed),
+      ],
+    ]),
+  );
+  console.log(
+    `\nrounds (s): baseline ${baselines.map((r) => r.seconds.toFixed(3)).join(" ")}; ` +
+      `pipeline ${pipelines.map((r) => r.seconds.toFixed(3)).join(" ")}`,
+  );
+
+  const { found, unexpected, wrongLocation } = matchAttacks(attacks, last.alerts);
+  console.log(
+    `\n${table([["attack kind", "chains", "alerted (rest deduplicated)"], ...[...found].map(([k, v]) => [k, fmt(v.instances), fmt(v.alerted)])])}`,
+  );
+  if (unexpected.length > 0) {
+    console.log(`\n${unexpected.length} alerts not raised by a generated attack (first 5):`);
+    for (const a of unexpected.slice(0, 5)) {
+      console.log(
+        `  ${a.host.name} pid ${a.process.pid} ${a.utility.name} ← ${a.location.kind} ${a.location.path}`,
+      );
+    }
+  }
+
+  const problems: string[] = [];
+  for (const run of [...baselines, ...pipelines]) {
+    if (run.events !== generated) problems.push(`decoded ${run.events} exec events, generated ${generated}`);
+    if (run.malformed !== 0) problems.push(`${run.malformed} malformed records`);
+  }
+  for (const [kind, v] of found)
+    if (v.instances > 0 && v.alerted === 0) problems.push(`no alert for attack kind ${kind}`);
+  for (const w of wrongLocation) problems.push(`alert with an unexpected location: ${w}`);
+  for (const p of new Set(problems)) console.error(`bench: FAILED: ${p}`);
+  if (problems.length > 0) process.exitCode = 1;
+
+  const result = {
+    baselineEventsPerSec: Math.round(baselineEventsPerSec),
+    pipelineEventsPerSec: Math.round(pipelineEventsPerSec),
+    ratio: Math.round((pipelineEventsPerSec / baselineEventsPerSec) * 100) / 100,
+    peakRssMb: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
+  };
+  console.log(`\n${JSON.stringify(result)}`);
+}
+
+await main();
