@@ -37,6 +37,8 @@ export interface ProcessRecord extends ProcessNode {
   readonly ppid: number;
   /** Process start when the source knows it (fork time), else undefined: `time` is the exec time. */
   readonly start?: number | undefined;
+  /** Audit login session (see ExecProcess.sessionId). */
+  readonly sessionId?: string | undefined;
   readonly ancestors: readonly ProcessNode[];
 }
 

@@ -35,7 +35,8 @@ export function resolveLineage(
     previous !== undefined &&
     previous.time <= event.time &&
     previous.ppid === process.ppid &&
-    (process.start === undefined || previous.time >= process.start);
+    (process.start === undefined || previous.time >= process.start) &&
+    sameSession(previous.sessionId, process.sessionId);
   const chain: readonly ProcessImage[] = sameProcess
     ? [imageOf(previous), ...previous.chain].slice(0, MAX_CHAIN)
     : [];
@@ -43,7 +44,7 @@ export function resolveLineage(
   // Parent: a record newer than this process's own start is not its parent but a later holder of the pid.
   const parentRecord = process.ppid > 0 ? lookup(processKey(hostName, process.ppid)) : undefined;
   let ancestors: readonly ProcessNode[];
-  if (parentRecord !== undefined && parentRecord.time <= since) {
+  if (parentRecord !== undefined && parentRecord.time <= since && sameSession(parentRecord.sessionId, process.sessionId)) {
     ancestors = mergeTelemetry([toNode(parentRecord), ...parentRecord.ancestors], event);
   } else if (sameProcess && previous.ancestors.length > 0) {
     ancestors = previous.ancestors;
@@ -60,6 +61,7 @@ export function resolveLineage(
     pid: process.pid,
     ppid: process.ppid,
     start: process.start,
+    sessionId: process.sessionId,
     executable: process.executable,
     invokedPath: process.invokedPath,
     script,
@@ -71,6 +73,19 @@ export function resolveLineage(
     ancestors,
   };
   return { lineage: { chain, ancestors }, record };
+}
+
+/** The audit session id of a process that never logged in. */
+export const UNSET_SESSION = "4294967295";
+
+/**
+ * A process keeps its audit session across fork and exec; the session changes only from unset to a new one,
+ * at login (pam_loginuid), and never back. So an older record from another session is not this process or
+ * its parent but an earlier holder of the pid: auditd logs no fork and no start time, and pids wrap (every
+ * 32768 forks on hosts that keep the old pid_max).
+ */
+function sameSession(older: string | undefined, newer: string | undefined): boolean {
+  return older === undefined || newer === undefined || older === newer || older === UNSET_SESSION;
 }
 
 function imageOf(record: ProcessRecord): ProcessImage {

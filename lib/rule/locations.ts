@@ -17,7 +17,8 @@ export const LOCATION_TIERS = {
   fileless: {
     description: "no file on disk: memfd, a /proc fd, or an image deleted after it was started",
     severity: "critical",
-    paths: ["memfd:", "/proc/*/fd/", "/dev/fd/"],
+    // The kernel shows a memfd image as `/memfd:NAME (deleted)`; some sensors drop the slash.
+    paths: ["memfd:", "/memfd:", "/proc/*/fd/", "/dev/fd/"],
   },
   temp: {
     description: "world-writable temporary directory",
@@ -61,4 +62,9 @@ export const DEFAULT_BENIGN_LOCATIONS: readonly { readonly glob: string; readonl
   { glob: "/tmp/.mount_*/**", reason: "AppImage runtime mount" },
   { glob: "/tmp/snap.rootfs_*/**", reason: "snapd confinement root" },
   { glob: "/tmp/newroot/**", reason: "bubblewrap (flatpak) sandbox root before pivot" },
+  // runc re-executes a sealed memfd copy of itself (the CVE-2019-5736 fix) before it execs the container's
+  // entrypoint, so every container process has it in its exec chain. A loader could choose the same memfd
+  // name; turning the defaults off (benignLocations.defaults: false) trades that gap for the noise.
+  { glob: "/memfd:runc_cloned:**", reason: "runc's cloned binary (container start)" },
+  { glob: "memfd:runc_cloned:**", reason: "runc's cloned binary (container start)" },
 ];

@@ -22,6 +22,11 @@ export interface ExecProcess {
   entityId?: string;
   /** Script file run by an interpreter, when the source names it (laurel `SCRIPT`). */
   script?: string;
+  /**
+   * Audit login session (`ses`), inherited across fork and exec; "4294967295" when unset. A record from
+   * another session is a different process that reused the pid (see lib/lineage/resolve-lineage.ts).
+   */
+  sessionId?: string;
 }
 
 export interface ExecParent {
@@ -40,7 +45,8 @@ export interface ExecAncestor {
 export interface ExecEvent {
   host: { name: string; id?: string };
   container?: { id: string; image?: string };
-  user: { id?: string; name?: string };
+  /** `auditId` is the audit login uid (auid): who logged in, whatever uid they switched to since. */
+  user: { id?: string; name?: string; auditId?: string };
   process: ExecProcess;
   parent?: ExecParent;
   /** Ancestors carried by the telemetry itself, nearest first (parent excluded when `parent` is set). */

@@ -300,6 +300,38 @@ const cases: { name: string; tree: () => ExecEvent[]; expect: Expect }[] = [
     expect: { none: true },
   },
   {
+    name: "runc's cloned memfd binary in a container's exec chain is benign by default",
+    tree: () => [
+      shell(),
+      exec({
+        pid: 200,
+        ppid: 100,
+        exe: "/memfd:runc_cloned:/proc/self/exe (deleted)",
+        args: ["runc", "init"],
+      }),
+      exec({ pid: 200, ppid: 100, exe: "/usr/local/bin/node", args: ["node", "server.js"] }),
+      exec({ pid: 300, ppid: 200, exe: "/usr/bin/curl", args: ["curl", "http://192.0.2.1/"] }),
+    ],
+    expect: { suppressed: "benign-location" },
+  },
+  {
+    name: "another memfd image as the kernel shows it (/memfd:NAME (deleted)) is fileless",
+    tree: () => [
+      shell(),
+      exec({ pid: 200, ppid: 100, exe: "/memfd:x (deleted)", args: ["x"] }),
+      nslookupFrom(200),
+    ],
+    expect: {
+      alert: {
+        utility: "nslookup",
+        path: "/memfd:x (deleted)",
+        kind: "ancestor",
+        depth: 1,
+        severity: "critical",
+      },
+    },
+  },
+  {
     name: "default benign build location: go test binaries",
     tree: () => [
       shell(),
@@ -388,6 +420,36 @@ describe("PID reuse", () => {
       }),
     ]);
     expect(alerts.map((a) => a.location.path)).toEqual(["/tmp/evil"]);
+  });
+
+  const inSession = (spec: Parameters<typeof exec>[0], sessionId: string) => {
+    const event = exec(spec);
+    event.process.sessionId = sessionId;
+    return event;
+  };
+
+  it("a parent record from another login session is an earlier holder of the pid (auditd has no fork time)", async () => {
+    const { alerts } = await detect([
+      inSession({ pid: 200, ppid: 1, exe: "/tmp/healthcheck", args: ["/tmp/healthcheck"] }, "12"),
+      inSession({ pid: 300, ppid: 200, exe: "/usr/bin/dig", args: ["dig", "x.example"] }, "57"),
+    ]);
+    expect(alerts).toEqual([]);
+  });
+
+  it("an exec chain across login sessions is not one process", async () => {
+    const { alerts } = await detect([
+      inSession({ pid: 200, ppid: 100, exe: "/tmp/x", args: ["/tmp/x"] }, "12"),
+      inSession({ pid: 200, ppid: 100, exe: "/usr/bin/curl", args: ["curl", "http://192.0.2.1/"] }, "57"),
+    ]);
+    expect(alerts).toEqual([]);
+  });
+
+  it("an unset session may become a login session (sshd's child at login keeps its record)", async () => {
+    const { alerts } = await detect([
+      inSession({ pid: 200, ppid: 1, exe: "/dev/shm/sshd", args: ["sshd"] }, "4294967295"),
+      inSession({ pid: 300, ppid: 200, exe: "/usr/bin/curl", args: ["curl", "http://192.0.2.1/"] }, "57"),
+    ]);
+    expect(alerts.map((a) => a.location.path)).toEqual(["/dev/shm/sshd"]);
   });
 
   it("an earlier holder of the pid under another parent is not an earlier image", async () => {

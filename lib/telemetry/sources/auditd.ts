@@ -65,7 +65,10 @@ export const AUDITD_LIMITS = {
 const CONSUMED: ReadonlyMap<string, BodySelection> = new Map([
   [
     "SYSCALL",
-    { keys: ["arch", "syscall", "success", "pid", "ppid", "uid", "exe"], enriched: ["SYSCALL", "UID"] },
+    {
+      keys: ["arch", "syscall", "success", "pid", "ppid", "uid", "auid", "ses", "exe"],
+      enriched: ["SYSCALL", "UID"],
+    },
   ],
   ["EXECVE", { enriched: [] }],
   ["CWD", { keys: ["cwd"], enriched: [] }],
@@ -95,6 +98,8 @@ interface SyscallFacts {
   pid: number;
   ppid: number;
   uid: string | undefined;
+  auid: string | undefined;
+  ses: string | undefined;
   userName: string | undefined;
   exe: string | undefined;
 }
@@ -402,6 +407,8 @@ class AuditdDecoder implements Decoder {
       pid: 0,
       ppid: 0,
       uid: undefined,
+      auid: undefined,
+      ses: undefined,
       userName: undefined,
       exe: undefined,
     };
@@ -424,6 +431,8 @@ class AuditdDecoder implements Decoder {
       pid,
       ppid,
       uid: fields.get("uid"),
+      auid: fields.get("auid"),
+      ses: fields.get("ses"),
       userName: userNameOf(body),
       exe: exe instanceof BadValue ? undefined : exe,
     };
@@ -531,10 +540,12 @@ class AuditdDecoder implements Decoder {
     }
     if (truncated) proc.argsTruncated = true;
     if (event.cwd !== undefined) proc.cwd = event.cwd;
+    if (sys.ses !== undefined) proc.sessionId = sys.ses;
 
     const user: ExecEvent["user"] = {};
     if (sys.uid !== undefined) user.id = sys.uid;
     if (sys.userName !== undefined) user.name = sys.userName;
+    if (sys.auid !== undefined) user.auditId = sys.auid;
 
     const execEvent: ExecEvent = {
       host: { name: event.host },

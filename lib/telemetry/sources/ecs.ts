@@ -191,6 +191,10 @@ const decodeEcs = (value: unknown, record: RawRecord, ctx: DecodeContext): Decod
   if (userId !== undefined) out.user.id = userId;
   const userName = getStr(userObj, "name") ?? getStr(getObj(userObj, "names"), "uid");
   if (userName !== undefined) out.user.name = userName;
+  const auditId = getIdString(getObj(userObj, "audit"), "id") ?? getIdString(getObj(userObj, "ids"), "auid");
+  if (auditId !== undefined) out.user.auditId = auditId;
+  const session = getIdString(auditFields, "session");
+  if (session !== undefined) process.sessionId = session;
 
   if (ppidKnown) {
     const parent: ExecParent = { pid: ppid };

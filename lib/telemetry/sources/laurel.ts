@@ -219,6 +219,10 @@ const decodeLaurel = (value: unknown, record: RawRecord, ctx: DecodeContext): De
 
   const uid = getIdString(sys, "uid");
   if (uid !== undefined) event.user.id = uid;
+  const auid = getIdString(sys, "auid");
+  if (auid !== undefined) event.user.auditId = auid;
+  const ses = getIdString(sys, "ses");
+  if (ses !== undefined) event.process.sessionId = ses;
   const userName = getStr(sys, "UID");
   // "unknown(1005)" is what the translation writes for a uid without a name: not a name.
   if (userName !== undefined && !userName.startsWith("unknown(")) event.user.name = userName;

@@ -10,7 +10,7 @@
  *                               same one, it keys idempotency. `source.format` is ignored: always "native"
  *   host.name         required  host name (≤ 512 chars); host.id optional (≤ 512)
  *   container         optional  { id (required, ≤ 512), image? (≤ 1024) } when the process runs in one
- *   user              optional  { id? (uid as a string, ≤ 512), name? (≤ 256) }
+ *   user              optional  { id? (uid as a string, ≤ 512), name? (≤ 256), auditId? (login uid, ≤ 512) }
  *   process.pid       required  integer ≥ 0
  *   process.ppid      required  integer ≥ 0 (0 when unknown)
  *   process.executable required resolved path of the loaded image (≤ 4096); for a script, the interpreter
@@ -21,6 +21,7 @@
  *   process.start     optional  process start, epoch ms or ISO-8601 (guards against PID reuse)
  *   process.entityId  optional  unique id of this process image (≤ 512)
  *   process.script    optional  script file run by an interpreter (≤ 4096)
+ *   process.sessionId optional  login session (auditd `ses`), inherited by children; guards against PID reuse
  *   parent            optional  { pid (required), executable?, args?, entityId? } — the direct parent
  *   ancestors         optional  ≤ 64 of { pid?, executable (required), args? }, nearest first, parent
  *                               excluded when `parent` is set
@@ -61,7 +62,11 @@ export const nativeExecEventSchema = z.object({
   host: z.object({ name: id, id: id.exactOptional() }),
   container: z.object({ id, image: z.string().min(1).max(1024).exactOptional() }).exactOptional(),
   user: z
-    .object({ id: id.exactOptional(), name: z.string().min(1).max(256).exactOptional() })
+    .object({
+      id: id.exactOptional(),
+      name: z.string().min(1).max(256).exactOptional(),
+      auditId: id.exactOptional(),
+    })
     .exactOptional(),
   process: z.object({
     pid,
@@ -74,6 +79,7 @@ export const nativeExecEventSchema = z.object({
     start: timestamp.exactOptional(),
     entityId: id.exactOptional(),
     script: path.exactOptional(),
+    sessionId: id.exactOptional(),
   }),
   parent: z
     .object({

@@ -332,13 +332,14 @@ describe("captured exec-cases.auditd.log (ENRICHED, no EOE)", () => {
   it("decodes the nslookup run by the dropper script", () => {
     expect(eventOf(decoded, 14828)).toEqual({
       host: { name: "vm" },
-      user: { id: "0", name: "root" },
+      user: { id: "0", name: "root", auditId: "4343" },
       process: {
         pid: 14828,
         ppid: 14826,
         executable: "/usr/bin/nslookup",
         args: ["nslookup", "vm.leak.example", "192.0.2.53"],
         cwd: "/opt/sim",
+        sessionId: "16",
       },
       time: 1795822038628,
       source: { format: "auditd", eventId: "vm:1795822038.628:1051" },
@@ -354,6 +355,7 @@ describe("captured exec-cases.auditd.log (ENRICHED, no EOE)", () => {
       script: "/tmp/dropper.sh",
       args: ["/bin/sh", "/tmp/dropper.sh"],
       cwd: "/opt/sim",
+      sessionId: "16",
     });
   });
 
@@ -389,26 +391,28 @@ describe("go-libaudit samples", () => {
     expect(decoded.events).toEqual([
       {
         host: { name: "rhel7" },
-        user: { id: "1000" },
+        user: { id: "1000", auditId: "1000" },
         process: {
           pid: 13393,
           ppid: 12041,
           executable: "/usr/bin/grep",
           args: ["grep", "--color=auto", "mapping"],
           cwd: "/home/andrew_kroh",
+          sessionId: "802",
         },
         time: 1492037291036,
         source: { format: "auditd", eventId: "rhel7:1492037291.036:59" },
       },
       {
         host: { name: "rhel7" },
-        user: { id: "1000" },
+        user: { id: "1000", auditId: "1000" },
         process: {
           pid: 13392,
           ppid: 12041,
           executable: "/usr/bin/cat",
           args: ["cat", "securitybeat"],
           cwd: "/home/andrew_kroh",
+          sessionId: "802",
         },
         time: 1492037291038,
         source: { format: "auditd", eventId: "rhel7:1492037291.038:60" },
@@ -439,13 +443,14 @@ describe("go-libaudit samples", () => {
     expect(decoded.events).toEqual([
       {
         host: { name: "ubuntu" },
-        user: { id: "1001" },
+        user: { id: "1001", auditId: "1001" },
         process: {
           pid: 10043,
           ppid: 10027,
           executable: "/bin/uname",
           args: ["uname", "-a"],
           cwd: "/home/andrew_kroh",
+          sessionId: "11",
         },
         time: 1492752522985,
         source: { format: "auditd", eventId: "ubuntu:1492752522.985:8972" },
@@ -458,12 +463,14 @@ describe("go-libaudit samples", () => {
     expect(decoded.malformed).toEqual([]);
     const [event] = decoded.events;
     expect(decoded.events).toHaveLength(1);
-    expect(event!.user).toEqual({ id: "1005" });
+    // Setuid: euid=0, but uid and the login uid (auid) stay 1005.
+    expect(event!.user).toEqual({ id: "1005", auditId: "1005" });
     expect(event!.process).toEqual({
       pid: 2380168,
       ppid: 2380071,
       executable: "/usr/bin/dash",
       args: ["dash", "-p"],
+      sessionId: "1456",
     });
   });
   // go-libaudit_ubuntu-16.10_EXECVE.json.golden-excerpt is aucoalesce JSON, not an auditd log.
@@ -682,8 +689,9 @@ describe("event assembly", () => {
     ]);
     expect(decoded.events[0]!.process.executable).toBe("/tmp/nc (deleted)");
     expect(decoded.events[0]!.process.invokedPath).toBe("/usr/bin/curl");
-    expect(decoded.events[0]!.user).toEqual({ id: "1000", name: "www-data" });
-    expect(decoded.events[1]!.user).toEqual({ id: "1000" });
+    expect(decoded.events[0]!.user).toEqual({ id: "1000", name: "www-data", auditId: "1000" });
+    expect(decoded.events[1]!.user).toEqual({ id: "1000", auditId: "1000" });
+    expect(decoded.events[1]!.process.sessionId).toBe("3");
   });
 
   it("cuts the args of an event past its records cap", () => {

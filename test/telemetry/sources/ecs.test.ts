@@ -82,9 +82,12 @@ describe("ecsDecoder on Auditbeat (auditd module)", () => {
       executable: "/bin/uname",
       args: ["uname", "-a"],
       cwd: "/home/andrew_kroh",
+      // auditd.session
+      sessionId: "11",
     });
     expect(event.parent).toEqual({ pid: 10027 });
-    expect(event.user).toEqual({ id: "1001" });
+    // user.audit.id
+    expect(event.user).toEqual({ id: "1001", auditId: "1001" });
     expect(event.host).toEqual({ name: "stream-host" });
     // The documentation sample carries no time: decoded at 0 rather than dropped.
     expect(event.time).toBe(0);
@@ -125,9 +128,12 @@ describe("ecsDecoder on go-libaudit aucoalesce", () => {
       executable: "/bin/uname",
       args: ["uname", "-a"],
       cwd: "/home/andrew_kroh",
+      // top-level session
+      sessionId: "11",
     });
     expect(event.parent).toEqual({ pid: 10027 });
-    expect(event.user).toEqual({ id: "1001" });
+    // user.ids.auid
+    expect(event.user).toEqual({ id: "1001", auditId: "1001" });
     expect(event.time).toBe(Date.parse("2017-04-21T05:28:42.985Z"));
     expect(event.source.eventId).toBe(
       `stream-host:10043:${Date.parse("2017-04-21T05:28:42.985Z")}:8972:/bin/uname`,

@@ -61,7 +61,8 @@ describe("laurelDecoder on the captured sample", () => {
     });
     expect(event.ancestors).toBeUndefined();
     expect(event.host).toEqual({ name: "vm" });
-    expect(event.user).toEqual({ id: "0", name: "root" });
+    expect(event.user).toEqual({ id: "0", name: "root", auditId: "4343" });
+    expect(event.process.sessionId).toBe("16");
     expect(event.time).toBe(1795822038628);
     expect(event.source).toEqual({ format: "laurel", eventId: "vm:1795822038.628:1051" });
   });
@@ -148,7 +149,7 @@ describe("laurelDecoder: exec or not", () => {
     value.SYSCALL["SYSCALL"] = "execveat";
     const out = decodeValue(value);
     expect(out.kind).toBe("event");
-    if (out.kind === "event") expect(out.event.user).toEqual({ name: "root" });
+    if (out.kind === "event") expect(out.event.user).toEqual({ name: "root", auditId: "4343" });
   });
 });
 
@@ -213,7 +214,7 @@ describe("laurelDecoder: fields", () => {
     value.SYSCALL["uid"] = 4343;
     value.SYSCALL["UID"] = "unknown(4343)";
     const out = decodeValue(value);
-    expect(out.kind === "event" && out.event.user).toEqual({ id: "4343" });
+    expect(out.kind === "event" && out.event.user).toEqual({ id: "4343", auditId: "4343" });
   });
 
   it("matches laurel records only", () => {

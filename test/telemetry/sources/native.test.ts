@@ -69,6 +69,23 @@ describe("nativeDecoder", () => {
     });
   });
 
+  it("round-trips the audit login uid and session", () => {
+    const value = minimalEvent();
+    value["user"] = { id: "0", auditId: "1001" };
+    (value["process"] as Record<string, unknown>)["sessionId"] = "11";
+    const out = decode(JSON.parse(JSON.stringify(value)));
+    expect(out.kind).toBe("event");
+    if (out.kind !== "event") return;
+    expect(out.event.user).toEqual({ id: "0", auditId: "1001" });
+    expect(out.event.process).toEqual({
+      pid: 10,
+      ppid: 1,
+      executable: "/usr/bin/dig",
+      args: ["dig", "example.org"],
+      sessionId: "11",
+    });
+  });
+
   it.each([
     ["2026-01-05T10:00:00.123Z", Date.UTC(2026, 0, 5, 10, 0, 0, 123)],
     ["2026-01-05T12:00:00.123+02:00", Date.UTC(2026, 0, 5, 10, 0, 0, 123)],
