@@ -44,7 +44,11 @@ export function resolveLineage(
   // Parent: a record newer than this process's own start is not its parent but a later holder of the pid.
   const parentRecord = process.ppid > 0 ? lookup(processKey(hostName, process.ppid)) : undefined;
   let ancestors: readonly ProcessNode[];
-  if (parentRecord !== undefined && parentRecord.time <= since && sameSession(parentRecord.sessionId, process.sessionId)) {
+  if (
+    parentRecord !== undefined &&
+    parentRecord.time <= since &&
+    sameSession(parentRecord.sessionId, process.sessionId)
+  ) {
     ancestors = mergeTelemetry([toNode(parentRecord), ...parentRecord.ancestors], event);
   } else if (sameProcess && previous.ancestors.length > 0) {
     ancestors = previous.ancestors;
