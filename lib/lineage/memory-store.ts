@@ -1,47 +1,56 @@
-import type { LineageStore, ProcessRef } from "./lineage-store.js";
-import { type ProcessRecord, processKey } from "./process-record.js";
+import type { LineageStore } from "./lineage-store.js";
+import type { ProcessRecord } from "./process-record.js";
 
-/** Enough for the live processes of a busy fleet's replay; a long replay evicts the least recently used. */
+/** Enough for the live processes of a busy fleet's replay; a long replay forgets the least recently used. */
 export const DEFAULT_MEMORY_CAPACITY = 200_000;
 
 /**
- * The in-memory lineage store (CLI, unit tests): a bounded LRU, so replaying a month of logs does not grow
- * without limit. A Map keeps insertion order; re-inserting on use makes the first key the least recent.
+ * The in-memory lineage store (CLI, unit tests), bounded so that replaying a month of logs does not grow
+ * without limit. An approximate LRU in two generations: writes and hits go to the young map; when it holds
+ * half the capacity it becomes the old one and the previous old one is dropped whole. Every operation is one
+ * or two Map lookups, with none of the delete-and-reinsert churn of an exact LRU on the hot path, and at least
+ * the capacity/2 most recently used records are always kept.
  */
 export class MemoryLineageStore implements LineageStore {
-  readonly #records = new Map<string, ProcessRecord>();
-  readonly #capacity: number;
+  #young = new Map<string, ProcessRecord>();
+  #old = new Map<string, ProcessRecord>();
+  readonly #generation: number;
 
   constructor(capacity = DEFAULT_MEMORY_CAPACITY) {
-    this.#capacity = Math.max(1, capacity);
+    this.#generation = Math.max(1, Math.ceil(capacity / 2));
   }
 
+  /** Records held (an upper bound: a record promoted from the old generation counts twice until it ages). */
   get size(): number {
-    return this.#records.size;
+    return this.#young.size + this.#old.size;
   }
 
-  async getMany(refs: readonly ProcessRef[]): Promise<ReadonlyMap<string, ProcessRecord>> {
+  async getMany(keys: readonly string[]): Promise<ReadonlyMap<string, ProcessRecord>> {
     const found = new Map<string, ProcessRecord>();
-    for (const ref of refs) {
-      const key = processKey(ref.host, ref.pid);
-      const record = this.#records.get(key);
-      if (record === undefined) continue;
-      this.#records.delete(key);
-      this.#records.set(key, record);
+    let promoted: [string, ProcessRecord][] | undefined;
+    for (const key of keys) {
+      let record = this.#young.get(key);
+      if (record === undefined) {
+        record = this.#old.get(key);
+        if (record === undefined) continue;
+        (promoted ??= []).push([key, record]);
+      }
       found.set(key, record);
     }
+    // Promote after the lookups: a rotation halfway through would drop keys this same call still asks for.
+    if (promoted !== undefined) for (const [key, record] of promoted) this.#set(key, record);
     return found;
   }
 
-  async putMany(records: readonly ProcessRecord[]): Promise<void> {
-    for (const record of records) {
-      const key = processKey(record.host, record.pid);
-      this.#records.delete(key);
-      this.#records.set(key, record);
-    }
-    while (this.#records.size > this.#capacity) {
-      const oldest = this.#records.keys().next().value as string;
-      this.#records.delete(oldest);
+  async putMany(records: ReadonlyMap<string, ProcessRecord>): Promise<void> {
+    for (const [key, record] of records) this.#set(key, record);
+  }
+
+  #set(key: string, record: ProcessRecord): void {
+    this.#young.set(key, record);
+    if (this.#young.size >= this.#generation) {
+      this.#old = this.#young;
+      this.#young = new Map();
     }
   }
 }

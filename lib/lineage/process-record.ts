@@ -50,18 +50,3 @@ export function capArgs(args: readonly string[]): readonly string[] {
     .slice(0, MAX_ARGS)
     .map((a) => (a.length > MAX_ARG_LENGTH ? `${a.slice(0, MAX_ARG_LENGTH)}…` : a));
 }
-
-/** The node form of a record: what its children carry as an ancestor (no nested ancestors). */
-export function toNode(record: ProcessRecord): ProcessNode {
-  return {
-    pid: record.pid,
-    executable: record.executable,
-    invokedPath: record.invokedPath,
-    script: record.script,
-    args: record.args,
-    cwd: record.cwd,
-    time: record.time,
-    user: record.user,
-    chain: record.chain,
-  };
-}

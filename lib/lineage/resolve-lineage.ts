@@ -9,19 +9,17 @@ import {
   type ProcessImage,
   type ProcessNode,
   type ProcessRecord,
-  processKey,
-  toNode,
 } from "./process-record.js";
 
-export type RecordLookup = (key: string) => ProcessRecord | undefined;
-
 /**
- * An event's lineage from what is known so far (in-batch records first, then what the store returned), and
- * the record this event leaves behind for its children and later images. Pure.
+ * An event's lineage from the latest known records of its own pid (`previous`) and of its parent pid
+ * (`parentRecord`), and the record this event leaves behind for its children and later images. Pure: the
+ * caller looks the records up (in-batch first, then what the store returned).
  */
 export function resolveLineage(
   event: ExecEvent,
-  lookup: RecordLookup,
+  previous: ProcessRecord | undefined,
+  parentRecord: ProcessRecord | undefined,
 ): { lineage: Lineage; record: ProcessRecord } {
   const { host, process } = event;
   const hostName = host.name;
@@ -30,7 +28,6 @@ export function resolveLineage(
 
   // Exec chain: the previous image of this pid, if it is the same process. A record from before this
   // process started, or under another parent, belongs to an earlier holder of the pid (PID reuse).
-  const previous = lookup(processKey(hostName, process.pid));
   const sameProcess =
     previous !== undefined &&
     previous.time <= event.time &&
@@ -42,14 +39,14 @@ export function resolveLineage(
     : [];
 
   // Parent: a record newer than this process's own start is not its parent but a later holder of the pid.
-  const parentRecord = process.ppid > 0 ? lookup(processKey(hostName, process.ppid)) : undefined;
   let ancestors: readonly ProcessNode[];
   if (
     parentRecord !== undefined &&
     parentRecord.time <= since &&
     sameSession(parentRecord.sessionId, process.sessionId)
   ) {
-    ancestors = mergeTelemetry([toNode(parentRecord), ...parentRecord.ancestors], event);
+    // The parent record is its own node: a record is a ProcessNode, and sharing it costs no copy per event.
+    ancestors = mergeTelemetry(prepend(parentRecord, parentRecord.ancestors), event);
   } else if (sameProcess && previous.ancestors.length > 0) {
     ancestors = previous.ancestors;
   } else {
@@ -108,8 +105,9 @@ function imageOf(record: ProcessRecord): ProcessImage {
  * does not know: the parent when there is no record of it, and ancestors beyond the stored depth.
  */
 function mergeTelemetry(known: readonly ProcessNode[], event: ExecEvent): readonly ProcessNode[] {
-  const carried: ProcessNode[] = [];
   const { parent } = event;
+  if (parent === undefined && event.ancestors === undefined) return known;
+  const carried: ProcessNode[] = [];
   if (parent?.executable !== undefined) {
     carried.push(node(parent.pid, parent.executable, parent.args ?? [], event.time));
   }
@@ -117,6 +115,15 @@ function mergeTelemetry(known: readonly ProcessNode[], event: ExecEvent): readon
     carried.push(node(a.pid ?? 0, a.executable, a.args ?? [], event.time));
   if (carried.length <= known.length) return known;
   return [...known, ...carried.slice(known.length)];
+}
+
+/** [first, ...rest] capped at MAX_DEPTH, in one allocation. */
+function prepend(first: ProcessNode, rest: readonly ProcessNode[]): ProcessNode[] {
+  const length = Math.min(rest.length + 1, MAX_DEPTH);
+  const out: ProcessNode[] = new Array(length);
+  out[0] = first;
+  for (let i = 1; i < length; i++) out[i] = rest[i - 1]!;
+  return out;
 }
 
 function node(pid: number, executable: string, args: readonly string[], time: number): ProcessNode {

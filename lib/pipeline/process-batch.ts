@@ -1,7 +1,7 @@
 import type { Alert } from "../alerts/alert.js";
 import { alertId, buildAlert, dedupKey } from "../alerts/build-alert.js";
 import type { DedupStore } from "../alerts/dedup-store.js";
-import type { LineageStore, ProcessRef } from "../lineage/lineage-store.js";
+import type { LineageStore } from "../lineage/lineage-store.js";
 import { type ProcessRecord, processKey } from "../lineage/process-record.js";
 import { resolveLineage } from "../lineage/resolve-lineage.js";
 import type { CompiledRule } from "../rule/compile-rule.js";
@@ -30,32 +30,36 @@ export async function processBatch(
   // Keys the batch cannot resolve itself: a pid's own earlier image or its parent, unless an earlier event of
   // this batch wrote that key first.
   const ownKeys: string[] = new Array(ordered.length);
+  const parentKeys: (string | undefined)[] = new Array(ordered.length);
   const produced = new Set<string>();
-  const missing = new Map<string, ProcessRef>();
+  const missing = new Set<string>();
   for (let i = 0; i < ordered.length; i++) {
     const event = ordered[i]!;
     const host = event.host.name;
     const own = processKey(host, event.process.pid);
     ownKeys[i] = own;
-    if (!produced.has(own)) missing.set(own, { host, pid: event.process.pid });
+    if (!produced.has(own)) missing.add(own);
     if (event.process.ppid > 0) {
       const parent = processKey(host, event.process.ppid);
-      if (!produced.has(parent)) missing.set(parent, { host, pid: event.process.ppid });
+      parentKeys[i] = parent;
+      if (!produced.has(parent)) missing.add(parent);
     }
     produced.add(own);
   }
   const fetched: ReadonlyMap<string, ProcessRecord> =
-    missing.size > 0 ? await deps.store.getMany([...missing.values()]) : new Map();
+    missing.size > 0 ? await deps.store.getMany([...missing]) : new Map();
   // What this batch wrote wins over what the store returned: no copy of the store's answer per batch.
   const written = new Map<string, ProcessRecord>();
-  const lookup = (key: string) => written.get(key) ?? fetched.get(key);
+  const lookup = (key: string | undefined) =>
+    key === undefined ? undefined : (written.get(key) ?? fetched.get(key));
 
   const alerts: Alert[] = [];
   for (let i = 0; i < ordered.length; i++) {
     const event = ordered[i]!;
     counters.execEvents++;
-    const { lineage, record } = resolveLineage(event, lookup);
-    written.set(ownKeys[i]!, record);
+    const own = ownKeys[i]!;
+    const { lineage, record } = resolveLineage(event, lookup(own), lookup(parentKeys[i]));
+    written.set(own, record);
 
     const verdict = evaluate(event, lineage, deps.rule);
     if (verdict === undefined) continue;
@@ -71,7 +75,7 @@ export async function processBatch(
     counters.alerts++;
     alerts.push(buildAlert(event, lineage, verdict, seen));
   }
-  if (written.size > 0) await deps.store.putMany([...written.values()]);
+  if (written.size > 0) await deps.store.putMany(written);
   return alerts;
 }
 

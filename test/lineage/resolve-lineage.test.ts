@@ -7,7 +7,12 @@ import { exec } from "../helpers/exec-events.js";
 function resolveAll(events: ReturnType<typeof exec>[]) {
   const known = new Map<string, ProcessRecord>();
   return events.map((event) => {
-    const result = resolveLineage(event, (k) => known.get(k));
+    const host = event.host.name;
+    const result = resolveLineage(
+      event,
+      known.get(processKey(host, event.process.pid)),
+      known.get(processKey(host, event.process.ppid)),
+    );
     known.set(processKey(result.record.host, result.record.pid), result.record);
     return result;
   });
