@@ -34,7 +34,7 @@ export function processTree(alert: Alert): string[] {
     const who = node.user?.name ?? node.user?.id;
     lines.push(
       `${indent(i)}${nodeLine(node.pid, node, who ?? undefined)}${mark(marks.get(depth))}`,
-      ...node.execChain.map((img) => `${indent(i)}    (earlier image) ${imageLine(img)}`),
+      ...node.execChain.map((img) => `${under(i)}(earlier image) ${imageLine(img)}`),
     );
   });
   const self = alert.process;
@@ -42,13 +42,18 @@ export function processTree(alert: Alert): string[] {
   const selfNode = { executable: self.executable, args: self.args, script: null };
   lines.push(
     `${indent(nodes.length)}${nodeLine(self.pid, selfNode, who)}${mark([...(marks.get(0) ?? []), "utility"])}`,
-    ...self.execChain.map((img) => `${indent(nodes.length)}    (earlier image) ${imageLine(img)}`),
+    ...self.execChain.map((img) => `${under(nodes.length)}(earlier image) ${imageLine(img)}`),
   );
   return lines;
 }
 
 function indent(level: number): string {
   return level === 0 ? "" : `${"   ".repeat(level - 1)}└─ `;
+}
+
+/** Continuation lines of a node: aligned under its text, no connector of their own. */
+function under(level: number): string {
+  return `${"   ".repeat(level)}  `;
 }
 
 function nodeLine(pid: number, image: AlertImage, user: string | undefined): string {
@@ -58,7 +63,8 @@ function nodeLine(pid: number, image: AlertImage, user: string | undefined): str
 
 function imageLine(image: AlertImage): string {
   const script = image.script ? `  script=${escapeAndTruncate(image.script, 120)}` : "";
-  return `${escapeAndTruncate(image.executable, 120)}  $ ${escapeAndTruncate(commandLine(image.args), MAX_LINE)}${script}`;
+  const args = image.args.length > 0 ? `  $ ${escapeAndTruncate(commandLine(image.args), MAX_LINE)}` : "";
+  return `${escapeAndTruncate(image.executable, 120)}${args}${script}`;
 }
 
 function mark(items: readonly string[] | undefined): string {
