@@ -27,18 +27,18 @@ export class MemoryLineageStore implements LineageStore {
 
   async getMany(keys: readonly string[]): Promise<ReadonlyMap<string, ProcessRecord>> {
     const found = new Map<string, ProcessRecord>();
-    let promoted: [string, ProcessRecord][] | undefined;
+    const promoted: [string, ProcessRecord][] = [];
     for (const key of keys) {
       let record = this.#young.get(key);
       if (record === undefined) {
         record = this.#old.get(key);
         if (record === undefined) continue;
-        (promoted ??= []).push([key, record]);
+        promoted.push([key, record]);
       }
       found.set(key, record);
     }
     // Promote after the lookups: a rotation halfway through would drop keys this same call still asks for.
-    if (promoted !== undefined) for (const [key, record] of promoted) this.#set(key, record);
+    for (const [key, record] of promoted) this.#set(key, record);
     return found;
   }
 
