@@ -1,0 +1,182 @@
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  type DynamoDBClient,
+  type WriteRequest,
+} from "@aws-sdk/client-dynamodb";
+import { isRetryableAwsError, type RetryOptions, retryPartial } from "../aws/retry.js";
+import { DetectorError } from "../errors.js";
+import type { LineageStore } from "./lineage-store.js";
+import type { ProcessRecord } from "./process-record.js";
+import { decodeRecord, encodeRecord, PK, pkOfProcessKey, RECORD_ATTRIBUTE } from "./record-codec.js";
+
+/** DynamoDB's limits per call: 100 keys per BatchGetItem, 25 requests per BatchWriteItem. */
+const MAX_GET_KEYS = 100;
+const MAX_WRITE_ITEMS = 25;
+
+export interface DynamoDbLineageStoreOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** How long a record lives after its last write (the table's TTL on `expiresAt`). */
+  readonly ttlSeconds: number;
+  /** Epoch ms; injected by tests. */
+  readonly now?: () => number;
+  /** Backoff for unprocessed keys and items (lib/aws/retry.ts defaults). */
+  readonly retry?: RetryOptions;
+  /**
+   * Strongly consistent reads (default true): a child often arrives in the batch right after its parent's,
+   * a few milliseconds after the parent's record was written, and an eventually consistent read could miss
+   * it and with it the alert. It costs one read unit per record (records stay under 4 KB) instead of a half.
+   */
+  readonly consistentRead?: boolean;
+}
+
+/** What the store did since it was built: for metrics and the call-count tests. */
+export interface LineageStoreStats {
+  /** BatchGetItem and BatchWriteItem calls sent. */
+  calls: number;
+  /** Rounds re-sending unprocessed keys or items. */
+  retries: number;
+  /** Items that were found but could not be decoded: the process is treated as unknown. */
+  corrupt: number;
+}
+
+/**
+ * The lineage store of the Lambda functions (DESIGN §5): one round of parallel BatchGetItem calls per batch
+ * for the keys it could not resolve itself, one round of BatchWriteItem calls for what it learned. DynamoDB
+ * may process only part of a batch call (throttling, a 16 MB response): the rest is re-sent with backoff,
+ * and if it never goes through the batch fails with a retryable error so that Kinesis redelivers it.
+ */
+export class DynamoDbLineageStore implements LineageStore {
+  readonly stats: LineageStoreStats = { calls: 0, retries: 0, corrupt: 0 };
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+  readonly #ttlSeconds: number;
+  readonly #now: () => number;
+  readonly #retry: RetryOptions;
+  readonly #consistentRead: boolean;
+
+  constructor(options: DynamoDbLineageStoreOptions) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+    this.#ttlSeconds = options.ttlSeconds;
+    this.#now = options.now ?? Date.now;
+    this.#retry = options.retry ?? {};
+    this.#consistentRead = options.consistentRead ?? true;
+  }
+
+  async getMany(keys: readonly string[]): Promise<ReadonlyMap<string, ProcessRecord>> {
+    const found = new Map<string, ProcessRecord>();
+    // A key twice in one BatchGetItem is a ValidationException for the whole call.
+    const keyOfPk = new Map<string, string>();
+    for (const key of keys) keyOfPk.set(pkOfProcessKey(key), key);
+    if (keyOfPk.size === 0) return found;
+
+    const left = await retryPartial(
+      [...keyOfPk.keys()],
+      async (pks, attempt) => {
+        if (attempt > 1) this.stats.retries++;
+        const rounds = await Promise.all(chunk(pks, MAX_GET_KEYS).map((part) => this.#get(part)));
+        const unprocessed: string[] = [];
+        for (const { items, unprocessed: rest } of rounds) {
+          for (const item of items) {
+            const pk = item[PK]?.S;
+            const key = pk === undefined ? undefined : keyOfPk.get(pk);
+            if (key === undefined) continue;
+            const record = decodeRecord(item, key);
+            if (record === undefined) this.stats.corrupt++;
+            else found.set(key, record);
+          }
+          unprocessed.push(...rest);
+        }
+        return unprocessed.length > 0 ? unprocessed : undefined;
+      },
+      this.#retry,
+    );
+    if (left !== undefined) throw this.#exhausted("BatchGetItem", left.length, keys.length);
+    return found;
+  }
+
+  async putMany(records: ReadonlyMap<string, ProcessRecord>): Promise<void> {
+    if (records.size === 0) return;
+    const expiresAt = Math.floor(this.#now() / 1000) + this.#ttlSeconds;
+    // Keyed by item key: two requests for one key in a BatchWriteItem are a ValidationException.
+    const requests = new Map<string, WriteRequest>();
+    for (const record of records.values()) {
+      const item = encodeRecord(record, expiresAt);
+      requests.set(item[PK]!.S!, { PutRequest: { Item: item } });
+    }
+
+    const left = await retryPartial(
+      [...requests.values()],
+      async (pending, attempt) => {
+        if (attempt > 1) this.stats.retries++;
+        const rounds = await Promise.all(chunk(pending, MAX_WRITE_ITEMS).map((part) => this.#write(part)));
+        const unprocessed = rounds.flat();
+        return unprocessed.length > 0 ? unprocessed : undefined;
+      },
+      this.#retry,
+    );
+    if (left !== undefined) throw this.#exhausted("BatchWriteItem", left.length, requests.size);
+  }
+
+  async #get(pks: readonly string[]) {
+    const output = await this.#send("BatchGetItem", pks.length, () =>
+      this.#client.send(
+        new BatchGetItemCommand({
+          RequestItems: {
+            [this.#table]: {
+              Keys: pks.map((pk) => ({ [PK]: { S: pk } })),
+              // Only the key (to map items back) and the record: not the TTL attribute.
+              ProjectionExpression: "#pk, #r",
+              ExpressionAttributeNames: { "#pk": PK, "#r": RECORD_ATTRIBUTE },
+              ConsistentRead: this.#consistentRead,
+            },
+          },
+        }),
+      ),
+    );
+    const unprocessed: string[] = [];
+    for (const key of output.UnprocessedKeys?.[this.#table]?.Keys ?? []) {
+      const pk = key[PK]?.S;
+      if (pk !== undefined) unprocessed.push(pk);
+    }
+    return { items: output.Responses?.[this.#table] ?? [], unprocessed };
+  }
+
+  async #write(requests: WriteRequest[]): Promise<WriteRequest[]> {
+    const output = await this.#send("BatchWriteItem", requests.length, () =>
+      this.#client.send(new BatchWriteItemCommand({ RequestItems: { [this.#table]: requests } })),
+    );
+    return output.UnprocessedItems?.[this.#table] ?? [];
+  }
+
+  /** One SDK call (the SDK has already retried throttling by then): its failure as a DetectorError. */
+  async #send<T>(operation: string, size: number, call: () => Promise<T>): Promise<T> {
+    this.stats.calls++;
+    try {
+      return await call();
+    } catch (error) {
+      const name = error instanceof Error ? error.name : "Error";
+      const message = error instanceof Error ? error.message : String(error);
+      throw new DetectorError(`DynamoDB ${operation} on ${this.#table} failed: ${name}: ${message}`, {
+        retryable: isRetryableAwsError(error),
+        cause: error,
+        context: { table: this.#table, operation, size },
+      });
+    }
+  }
+
+  #exhausted(operation: string, unprocessed: number, total: number): DetectorError {
+    return new DetectorError(
+      `DynamoDB ${operation} on ${this.#table} left ${unprocessed} of ${total} unprocessed after retries`,
+      { retryable: true, context: { table: this.#table, operation, unprocessed, total } },
+    );
+  }
+}
+
+function chunk<T>(list: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}

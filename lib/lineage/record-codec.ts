@@ -1,0 +1,287 @@
+import { createHash } from "node:crypto";
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import {
+  MAX_ARGS,
+  MAX_CHAIN,
+  MAX_DEPTH,
+  type ProcessImage,
+  type ProcessNode,
+  type ProcessRecord,
+} from "./process-record.js";
+
+/**
+ * ProcessRecord ⇄ DynamoDB item (DESIGN §5). One table for lineage and dedup, hash key `pk` only:
+ *
+ *   pk        S  `p|${host}|${pid}` (a host name too long for a key is replaced by its SHA-256)
+ *   r         S  the record as compact JSON (below); host and pid are not repeated: they come from the key
+ *   expiresAt N  epoch seconds, the table's TTL attribute
+ *
+ * One string attribute rather than a map: it is smaller (no type tag per field), costs one parse, and a
+ * record written by an older or newer version is recognised by its `v` instead of failing halfway.
+ * JSON keys are short because write units are per 1 KB and every batch rewrites its records:
+ *
+ *   record  {v, pp ppid, s start, sid sessionId, …image, u user, c chain, a ancestors}
+ *   node    {p pid, …image, u user {i id, n name}, c chain}      (an ancestor: never its own ancestors)
+ *   image   {e executable, ip invokedPath, sc script, g args, d cwd, t time}
+ *
+ * Absent and empty fields are omitted.
+ */
+export type DynamoItem = Record<string, AttributeValue>;
+
+export const PK = "pk";
+export const RECORD_ATTRIBUTE = "r";
+export const TTL_ATTRIBUTE = "expiresAt";
+
+const FORMAT_VERSION = 1;
+
+/**
+ * The JSON stays under 3.5 KB whatever the telemetry holds: DynamoDB bills a read per 4 KB and a write per
+ * 1 KB, and its 400 KB item limit would otherwise fail a whole BatchWriteItem. A record is trimmed (never
+ * refused) to fit: see BUDGETS.
+ */
+export const MAX_RECORD_JSON_BYTES = 3_584;
+
+/** DynamoDB allows 2048 bytes of partition key; a longer host (hostile telemetry) is hashed. */
+const MAX_KEY_BYTES = 1024;
+
+export function pkOf(host: string, pid: number | string): string {
+  const pk = `p|${host}|${pid}`;
+  return Buffer.byteLength(pk) <= MAX_KEY_BYTES ? pk : `p|#${digest(host)}|${pid}`;
+}
+
+/** The item key of an in-memory process key (`processKey(host, pid)` = `${host}\u0000${pid}`). */
+export function pkOfProcessKey(key: string): string {
+  const at = key.lastIndexOf("\u0000");
+  return at < 0 ? pkOf(key, "") : pkOf(key.slice(0, at), key.slice(at + 1));
+}
+
+const digest = (text: string): string => createHash("sha256").update(text).digest("base64url");
+
+export function encodeRecord(record: ProcessRecord, expiresAt: number): DynamoItem {
+  return {
+    [PK]: { S: pkOf(record.host, record.pid) },
+    [RECORD_ATTRIBUTE]: { S: serializeRecord(record) },
+    [TTL_ATTRIBUTE]: { N: String(Math.floor(expiresAt)) },
+  };
+}
+
+/**
+ * The record of process key `key` (host and pid come from it), or undefined when the item is not a record
+ * of that key in a format this version reads: the caller counts it and treats the process as unknown.
+ */
+export function decodeRecord(item: DynamoItem | undefined, key: string): ProcessRecord | undefined {
+  const json = item?.[RECORD_ATTRIBUTE]?.S;
+  if (json === undefined || item?.[PK]?.S !== pkOfProcessKey(key)) return undefined;
+  const at = key.lastIndexOf("\u0000");
+  const pid = Number(key.slice(at + 1));
+  if (at < 0 || !Number.isInteger(pid) || pid < 0) return undefined;
+  return deserializeRecord(json, key.slice(0, at), pid);
+}
+
+/** How far a record is trimmed, level by level, until its JSON fits MAX_RECORD_JSON_BYTES. */
+interface Budget {
+  /** Characters of args per image, in all. */
+  readonly args: number;
+  readonly ownChain: number;
+  readonly ancestors: number;
+  readonly ancestorChain: number;
+  /** Characters per other string (paths, cwd, user, session). */
+  readonly text: number;
+}
+
+/**
+ * Level 0 always applies: 1 KB of args per image and 2 earlier images per ancestor are plenty for triage and
+ * keep an ordinary record well under 4 KB. The rule reads paths (executable, script, invoked path, cwd), not
+ * args, so args go first; then the farthest ancestors and the oldest images; paths are cut only for a record
+ * no real process tree produces. The last level fits by construction: 13 strings × 32 chars × 6 bytes (a
+ * control character escaped as \u00XX) plus the numbers.
+ */
+const BUDGETS: readonly Budget[] = [
+  { args: 1024, ownChain: MAX_CHAIN, ancestors: MAX_DEPTH, ancestorChain: 2, text: Number.POSITIVE_INFINITY },
+  { args: 256, ownChain: MAX_CHAIN, ancestors: MAX_DEPTH, ancestorChain: 1, text: 1024 },
+  { args: 64, ownChain: 4, ancestors: MAX_DEPTH, ancestorChain: 0, text: 1024 },
+  { args: 64, ownChain: 2, ancestors: 8, ancestorChain: 0, text: 256 },
+  { args: 0, ownChain: 1, ancestors: 2, ancestorChain: 0, text: 128 },
+  { args: 0, ownChain: 0, ancestors: 1, ancestorChain: 0, text: 32 },
+];
+
+/** The record's JSON, trimmed to fit MAX_RECORD_JSON_BYTES. */
+export function serializeRecord(record: ProcessRecord): string {
+  let json = "";
+  for (const budget of BUDGETS) {
+    json = JSON.stringify(recordJson(record, budget));
+    // No character takes more than 6 bytes in JSON: most records skip the byte count.
+    if (json.length * 6 <= MAX_RECORD_JSON_BYTES || Buffer.byteLength(json) <= MAX_RECORD_JSON_BYTES) break;
+  }
+  return json;
+}
+
+type Json = Record<string, unknown>;
+
+function recordJson(record: ProcessRecord, b: Budget): Json {
+  const out: Json = { v: FORMAT_VERSION, pp: record.ppid };
+  if (record.start !== undefined) out["s"] = record.start;
+  if (record.sessionId !== undefined) out["sid"] = cut(record.sessionId, b.text);
+  putImage(out, record, b);
+  putUser(out, record.user, b);
+  putChain(out, record.chain, b.ownChain, b);
+  const ancestors = record.ancestors.slice(0, b.ancestors).map((node) => nodeJson(node, b));
+  if (ancestors.length > 0) out["a"] = ancestors;
+  return out;
+}
+
+/** Only the node fields: an ancestor held in memory is a whole ProcessRecord with its own ancestors. */
+function nodeJson(node: ProcessNode, b: Budget): Json {
+  const out: Json = { p: node.pid };
+  putImage(out, node, b);
+  putUser(out, node.user, b);
+  putChain(out, node.chain, b.ancestorChain, b);
+  return out;
+}
+
+function putImage(out: Json, image: ProcessImage, b: Budget): void {
+  out["e"] = cut(image.executable, b.text);
+  if (image.invokedPath !== undefined) out["ip"] = cut(image.invokedPath, b.text);
+  if (image.script !== undefined) out["sc"] = cut(image.script, b.text);
+  const args = budgetArgs(image.args, b.args);
+  if (args.length > 0) out["g"] = args;
+  if (image.cwd !== undefined) out["d"] = cut(image.cwd, b.text);
+  out["t"] = image.time;
+}
+
+function putUser(out: Json, user: ProcessNode["user"], b: Budget): void {
+  if (user === undefined || (user.id === undefined && user.name === undefined)) return;
+  const u: Json = {};
+  if (user.id !== undefined) u["i"] = cut(user.id, b.text);
+  if (user.name !== undefined) u["n"] = cut(user.name, b.text);
+  out["u"] = u;
+}
+
+function putChain(out: Json, chain: readonly ProcessImage[], limit: number, b: Budget): void {
+  if (chain.length === 0 || limit === 0) return;
+  out["c"] = chain.slice(0, limit).map((image) => {
+    const json: Json = {};
+    putImage(json, image, b);
+    return json;
+  });
+}
+
+/** The first args up to `budget` characters in all; the one that crosses it is cut and ends with "…". */
+function budgetArgs(args: readonly string[], budget: number): readonly string[] {
+  let total = 0;
+  for (let i = 0; i < args.length; i++) {
+    const length = args[i]!.length;
+    if (total + length > budget) {
+      const room = budget - total;
+      const kept = args.slice(0, i);
+      if (room > 0) kept.push(cut(args[i]!, room - 1));
+      return kept;
+    }
+    total += length;
+  }
+  return args;
+}
+
+/** `text` cut to `max` characters and marked "…", never splitting a surrogate pair. */
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = Math.max(0, max);
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
+}
+
+/** Thrown inside the decoder only, for any shape it does not expect; caught by deserializeRecord. */
+class Corrupt extends Error {}
+
+/** The record from its stored JSON, or undefined for anything that is not a version-1 record. */
+export function deserializeRecord(json: string, host: string, pid: number): ProcessRecord | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(parsed) || parsed["v"] !== FORMAT_VERSION) return undefined;
+  try {
+    const image = readImage(parsed);
+    const rawAncestors = optional(parsed["a"], readArray) ?? [];
+    return {
+      host,
+      pid,
+      ppid: readPid(parsed["pp"]),
+      start: optional(parsed["s"], readNumber),
+      sessionId: optional(parsed["sid"], readString),
+      ...image,
+      user: readUser(parsed["u"]),
+      chain: readChain(parsed["c"]),
+      ancestors: rawAncestors.slice(0, MAX_DEPTH).map(readNode),
+    };
+  } catch (error) {
+    if (error instanceof Corrupt) return undefined;
+    throw error;
+  }
+}
+
+function readNode(value: unknown): ProcessNode {
+  if (!isObject(value)) throw new Corrupt();
+  return {
+    pid: readPid(value["p"]),
+    ...readImage(value),
+    user: readUser(value["u"]),
+    chain: readChain(value["c"]),
+  };
+}
+
+function readChain(value: unknown): readonly ProcessImage[] {
+  const list = optional(value, readArray) ?? [];
+  return list.slice(0, MAX_CHAIN).map((item) => {
+    if (!isObject(item)) throw new Corrupt();
+    return readImage(item);
+  });
+}
+
+function readImage(value: Json): ProcessImage {
+  const args = optional(value["g"], readArray) ?? [];
+  return {
+    executable: readString(value["e"]),
+    invokedPath: optional(value["ip"], readString),
+    script: optional(value["sc"], readString),
+    args: args.slice(0, MAX_ARGS).map(readString),
+    cwd: optional(value["d"], readString),
+    time: readNumber(value["t"]),
+  };
+}
+
+function readUser(value: unknown): ProcessNode["user"] {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) throw new Corrupt();
+  return { id: optional(value["i"], readString), name: optional(value["n"], readString) };
+}
+
+const isObject = (value: unknown): value is Json =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+function optional<T>(value: unknown, read: (value: unknown) => T): T | undefined {
+  return value === undefined ? undefined : read(value);
+}
+
+function readArray(value: unknown): readonly unknown[] {
+  if (!Array.isArray(value)) throw new Corrupt();
+  return value;
+}
+
+function readString(value: unknown): string {
+  if (typeof value !== "string") throw new Corrupt();
+  return value;
+}
+
+function readNumber(value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value)) throw new Corrupt();
+  return value;
+}
+
+function readPid(value: unknown): number {
+  if (!Number.isInteger(value) || (value as number) < 0) throw new Corrupt();
+  return value as number;
+}
