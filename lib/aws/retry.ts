@@ -85,6 +85,9 @@ export async function retryPartial<P>(
 const THROTTLING = new Set([
   "ProvisionedThroughputExceededException",
   "ThrottlingException",
+  // KMS behind an encrypted SNS topic or SQS queue throttles too.
+  "KMSThrottlingException",
+  "KmsThrottled",
   "Throttling",
   "ThrottledException",
   "RequestLimitExceeded",
