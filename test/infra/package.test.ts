@@ -1,0 +1,598 @@
+/**
+ * Packages the service as `npm run package` does, offline and without AWS credentials, then checks the
+ * CloudFormation template that would be deployed: cfn-lint, the reliability settings of DESIGN §7, encryption
+ * at rest, least-privilege IAM and no secret in the functions' environment.
+ *
+ * The two steps of the script run in a private copy of the service (serverless.yml, infra/*.yml, and the
+ * Lambda bundles built there from the real handlers by infra/esbuild.mjs): the repository's dist/ is rebuilt
+ * by test/global-setup.ts and read by other test files while this one runs, and osls refuses a file that
+ * changes under it. A developer's .serverless/ is left alone too.
+ */
+import { execFile, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../lib/config.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const run = promisify(execFile);
+
+// ---------------------------------------------------------------------------------------------------------
+// Template shape (only what the checks read)
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+interface Resource {
+  Type: string;
+  Condition?: string;
+  Properties: JsonObject;
+}
+interface Template {
+  Parameters?: Record<string, JsonObject>;
+  Conditions?: JsonObject;
+  Resources: Record<string, Resource>;
+  Outputs: Record<string, JsonObject>;
+}
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action?: Json;
+  NotAction?: Json;
+  Resource?: Json;
+  NotResource?: Json;
+  Condition?: JsonObject;
+}
+interface LintFinding {
+  Level: "Error" | "Warning" | "Informational";
+  Message: string;
+  Rule: { Id: string };
+  Location: { Path: (string | number)[] };
+}
+
+const isObject = (v: Json | undefined): v is JsonObject =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const asList = (v: Json | undefined): Json[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const getAtt = (logicalId: string, attribute: string) => ({ "Fn::GetAtt": [logicalId, attribute] });
+/** kms:ViaService as the template spells it: CloudFormation's `${AWS::Region}`, escaped in the JS template. */
+const viaService = (service: string) => ({ "Fn::Sub": `${service}.\${AWS::Region}.amazonaws.com` });
+
+const resourcesOfType = (t: Template, type: string): [string, Resource][] =>
+  Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+
+function resource(t: Template, logicalId: string, type: string): Resource {
+  const r = t.Resources[logicalId];
+  if (r === undefined) throw new Error(`resource ${logicalId} not in the template`);
+  expect(r.Type).toBe(type);
+  return r;
+}
+
+/** Policy statements with both branches of an `Fn::If` (a statement present only under a condition). */
+function statementsOf(document: Json | undefined): Statement[] {
+  if (!isObject(document)) throw new Error(`not a policy document: ${JSON.stringify(document)}`);
+  return asList(document["Statement"]).flatMap((s): Statement[] => {
+    if (isObject(s) && Array.isArray(s["Fn::If"])) {
+      const [, whenTrue, whenFalse] = s["Fn::If"];
+      return [whenTrue, whenFalse]
+        .filter((b): b is JsonObject => isObject(b) && !("Ref" in b && b["Ref"] === "AWS::NoValue"))
+        .map((b) => b as unknown as Statement);
+    }
+    return [s as unknown as Statement];
+  });
+}
+
+/** Every identity-policy statement of the stack, by role (inline policies; managed policies are refused). */
+function identityStatements(t: Template): { owner: string; statement: Statement }[] {
+  const found: { owner: string; statement: Statement }[] = [];
+  for (const [id, r] of Object.entries(t.Resources)) {
+    if (r.Type === "AWS::IAM::Role") {
+      for (const policy of asList(r.Properties["Policies"])) {
+        if (!isObject(policy)) throw new Error(`${id}: policy is not an object`);
+        for (const statement of statementsOf(policy["PolicyDocument"])) found.push({ owner: id, statement });
+      }
+    } else if (r.Type === "AWS::IAM::Policy" || r.Type === "AWS::IAM::ManagedPolicy") {
+      for (const statement of statementsOf(r.Properties["PolicyDocument"]))
+        found.push({ owner: id, statement });
+    }
+  }
+  return found;
+}
+
+function lambdaFunctions(t: Template) {
+  return resourcesOfType(t, "AWS::Lambda::Function");
+}
+
+function statementBySid(t: Template, role: string, sid: string): Statement {
+  const s = identityStatements(t).find((x) => x.owner === role && x.statement.Sid === sid);
+  if (s === undefined) throw new Error(`${role} has no statement ${sid}`);
+  return s.statement;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Packaging and linting
+
+const handlerFiles = ["handlers/kinesis.ts", "handlers/cloudwatch-logs.ts"];
+const bundles = {
+  kinesis: "dist/lambda/kinesis/index.mjs",
+  cloudwatchLogs: "dist/lambda/cloudwatch-logs/index.mjs",
+} as const;
+
+/** The environment of a machine with no AWS account: packaging must not need one (or reach for one). */
+function envWithoutAws(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("AWS_")) env[k] = v;
+  return {
+    ...env,
+    AWS_CONFIG_FILE: "/nonexistent/aws-config",
+    AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/aws-credentials",
+    AWS_EC2_METADATA_DISABLED: "true",
+  };
+}
+
+/** The osls half of the `package` script, as written in package.json, into `outDir`. */
+function packageCommand(): string[] {
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+    scripts: Record<string, string>;
+  };
+  const script = pkg.scripts["package"] ?? "";
+  const steps = script.split("&&").map((s) => s.trim());
+  expect(steps[0], "the package script builds with the one esbuild configuration first").toBe(
+    "node infra/esbuild.mjs",
+  );
+  const osls = steps[1]?.split(/\s+/) ?? [];
+  expect(osls.slice(0, 2), `package script: ${script}`).toEqual(["osls", "package"]);
+  return osls.slice(1);
+}
+
+async function oslsPackage(
+  service: string,
+  outDir: string,
+  extra: string[] = [],
+): Promise<{ template: Template; ms: number }> {
+  const started = performance.now();
+  try {
+    await run(join(root, "node_modules/.bin/osls"), [...packageCommand(), "--package", outDir, ...extra], {
+      cwd: service,
+      env: envWithoutAws(),
+      timeout: 150_000,
+      maxBuffer: 16 << 20,
+    });
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`osls package failed: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
+  }
+  const ms = performance.now() - started;
+  const file = join(outDir, "cloudformation-template-update-stack.json");
+  return { template: JSON.parse(readFileSync(file, "utf8")) as Template, ms };
+}
+
+/** cfn-lint findings for one template. Never skipped: a machine without cfn-lint fails here. */
+function cfnLint(templateFile: string): LintFinding[] {
+  const result = spawnSync("cfn-lint", ["--format", "json", templateFile], { encoding: "utf8" });
+  if (result.error !== undefined) {
+    const code = (result.error as NodeJS.ErrnoException).code;
+    throw new Error(
+      code === "ENOENT"
+        ? "cfn-lint is not on PATH: install it (pipx install cfn-lint). The packaging test does not skip linting."
+        : `cfn-lint could not run: ${result.error.message}`,
+    );
+  }
+  try {
+    return JSON.parse(result.stdout) as LintFinding[];
+  } catch {
+    throw new Error(`cfn-lint (exit ${result.status}) printed no JSON:\n${result.stdout}\n${result.stderr}`);
+  }
+}
+
+function reportWarnings(label: string, findings: LintFinding[]): void {
+  const rest = findings.filter((f) => f.Level !== "Error");
+  if (rest.length > 0) {
+    console.warn(
+      `cfn-lint ${label}: ${rest.length} non-error finding(s)\n` +
+        rest.map((f) => `  ${f.Level} ${f.Rule.Id} at ${f.Location.Path.join("/")}: ${f.Message}`).join("\n"),
+    );
+  }
+}
+
+const errorsOf = (findings: LintFinding[]) =>
+  findings
+    .filter((f) => f.Level === "Error")
+    .map((f) => `${f.Rule.Id} ${f.Location.Path.join("/")}: ${f.Message}`);
+
+/** Names of the files in a zip, from its central directory (enough for what osls writes). */
+function zipEntries(file: string): string[] {
+  const zip = readFileSync(file);
+  const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (eocd < 0) throw new Error(`${file} is not a zip`);
+  const count = zip.readUInt16LE(eocd + 10);
+  let at = zip.readUInt32LE(eocd + 16);
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    if (zip.readUInt32LE(at) !== 0x02014b50) throw new Error(`${file}: bad central directory entry ${i}`);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const extraLength = zip.readUInt16LE(at + 30);
+    const commentLength = zip.readUInt16LE(at + 32);
+    names.push(zip.toString("utf8", at + 46, at + 46 + nameLength));
+    at += 46 + nameLength + extraLength + commentLength;
+  }
+  return names;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+const work = mkdtempSync(join(tmpdir(), "netutil-package-"));
+const service = join(work, "service");
+const defaults = join(work, "ci");
+const withOptions = join(work, "ci-with-options");
+const STREAM_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+let t: Template;
+let optional: Template;
+
+beforeAll(async () => {
+  const missing = handlerFiles.filter((f) => !existsSync(join(root, f)));
+  if (missing.length > 0) {
+    throw new Error(
+      `cannot package: ${missing.join(", ")} not found; the package test builds the real handlers`,
+    );
+  }
+  cpSync(join(root, "serverless.yml"), join(service, "serverless.yml"));
+  cpSync(join(root, "infra"), join(service, "infra"), {
+    recursive: true,
+    filter: (f) => !f.endsWith(".mjs"),
+  });
+  // @ts-expect-error: plain ESM build script without type declarations
+  const { buildLambdas } = (await import("../../infra/esbuild.mjs")) as {
+    buildLambdas: (outdir: string) => Promise<void>;
+  };
+  const started = performance.now();
+  await buildLambdas(join(service, "dist"));
+  const built = performance.now() - started;
+  const first = await oslsPackage(service, defaults);
+  t = first.template;
+  console.info(
+    `npm run package, both steps: esbuild Lambda bundles ${Math.round(built)} ms, ` +
+      `osls package (stage ci, offline, no credentials) ${Math.round(first.ms)} ms`,
+  );
+  const second = await oslsPackage(service, withOptions, [
+    "--param=alertEmail=soc@example.com",
+    `--param=streamKmsKeyArn=${STREAM_KEY}`,
+    "--param=parallelizationFactor=4",
+  ]);
+  optional = second.template;
+}, 180_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe("npm run package (osls, stage ci)", () => {
+  it("cfn-lint finds no error in the template (warnings are printed)", () => {
+    const lintDefaults = cfnLint(join(defaults, "cloudformation-template-update-stack.json"));
+    reportWarnings("(defaults)", lintDefaults);
+    expect(errorsOf(lintDefaults)).toEqual([]);
+  });
+
+  it("cfn-lint finds no error with the optional parameters set (e-mail, stream key)", () => {
+    const lintOptions = cfnLint(join(withOptions, "cloudformation-template-update-stack.json"));
+    reportWarnings("(optional parameters set)", lintOptions);
+    expect(errorsOf(lintOptions)).toEqual([]);
+  });
+
+  it("each function's zip holds its own bundle and source map, nothing else", () => {
+    expect(zipEntries(join(defaults, "kinesis.zip")).sort()).toEqual([
+      bundles.kinesis,
+      `${bundles.kinesis}.map`,
+    ]);
+    expect(zipEntries(join(defaults, "cloudwatchLogs.zip")).sort()).toEqual([
+      bundles.cloudwatchLogs,
+      `${bundles.cloudwatchLogs}.map`,
+    ]);
+  });
+
+  it("two functions, nodejs22.x on arm64, each handler in its bundle, with a role of its own", () => {
+    const fns = lambdaFunctions(t);
+    expect(fns.map(([id]) => id).sort()).toEqual(["CloudwatchLogsLambdaFunction", "KinesisLambdaFunction"]);
+    for (const [, fn] of fns) {
+      expect(fn.Properties["Runtime"]).toBe("nodejs22.x");
+      expect(fn.Properties["Architectures"]).toEqual(["arm64"]);
+      expect(fn.Properties["TracingConfig"]).toBeUndefined();
+      expect(fn.Properties["Timeout"]).toBeLessThan(900);
+    }
+    expect(resource(t, "KinesisLambdaFunction", "AWS::Lambda::Function").Properties["Handler"]).toBe(
+      "dist/lambda/kinesis/index.handler",
+    );
+    expect(resource(t, "CloudwatchLogsLambdaFunction", "AWS::Lambda::Function").Properties["Handler"]).toBe(
+      "dist/lambda/cloudwatch-logs/index.handler",
+    );
+    expect(resource(t, "KinesisLambdaFunction", "AWS::Lambda::Function").Properties["Role"]).toEqual(
+      getAtt("KinesisFunctionRole", "Arn"),
+    );
+    expect(resource(t, "CloudwatchLogsLambdaFunction", "AWS::Lambda::Function").Properties["Role"]).toEqual(
+      getAtt("CloudwatchLogsFunctionRole", "Arn"),
+    );
+    // No shared default role with statements for every function.
+    expect(t.Resources["IamRoleLambdaExecution"]).toBeUndefined();
+  });
+
+  it("Kinesis: partial batch failures, bisect, bounded retries and record age, on-failure queue", () => {
+    const mappings = resourcesOfType(t, "AWS::Lambda::EventSourceMapping");
+    expect(mappings).toHaveLength(1);
+    const p = mappings[0]![1].Properties;
+    expect(p["FunctionName"]).toEqual(getAtt("KinesisLambdaFunction", "Arn"));
+    expect(p["FunctionResponseTypes"]).toEqual(["ReportBatchItemFailures"]);
+    expect(p["BisectBatchOnFunctionError"]).toBe(true);
+    // -1 means "forever" for both: a poison batch would block its shard for the whole stream retention.
+    expect(p["MaximumRetryAttempts"]).toBeGreaterThanOrEqual(0);
+    expect(p["MaximumRetryAttempts"]).toBeLessThanOrEqual(10);
+    expect(p["MaximumRecordAgeInSeconds"]).toBeGreaterThanOrEqual(60);
+    expect(p["MaximumRecordAgeInSeconds"]).toBeLessThanOrEqual(86_400);
+    expect(p["StartingPosition"]).toBe("LATEST");
+    expect(p["BatchSize"]).toBe(1000);
+    expect(p["ParallelizationFactor"]).toBe(1);
+    expect(p["DestinationConfig"]).toEqual({ OnFailure: { Destination: getAtt("FailureQueue", "Arn") } });
+
+    const withParams = resourcesOfType(optional, "AWS::Lambda::EventSourceMapping")[0]![1].Properties;
+    expect(withParams["ParallelizationFactor"]).toBe(4);
+  });
+
+  it("CloudWatch Logs: subscription on the log group, at most 2 async retries, on-failure queue", () => {
+    const filters = resourcesOfType(t, "AWS::Logs::SubscriptionFilter");
+    expect(filters).toHaveLength(1);
+    expect(filters[0]![1].Properties["DestinationArn"]).toEqual(
+      getAtt("CloudwatchLogsLambdaFunction", "Arn"),
+    );
+    expect(filters[0]![1].Properties["FilterPattern"]).toBe("");
+
+    const configs = resourcesOfType(t, "AWS::Lambda::EventInvokeConfig");
+    expect(configs).toHaveLength(1);
+    const p = configs[0]![1].Properties;
+    expect(p["FunctionName"]).toEqual({ Ref: "CloudwatchLogsLambdaFunction" });
+    expect(p["MaximumRetryAttempts"]).toBeLessThanOrEqual(2);
+    expect(p["MaximumEventAgeInSeconds"]).toBeLessThanOrEqual(21_600);
+    expect(p["DestinationConfig"]).toEqual({ OnFailure: { Destination: getAtt("FailureQueue", "Arn") } });
+  });
+
+  it("DynamoDB: on demand, pk hash key, TTL on expiresAt, point-in-time recovery, encrypted", () => {
+    const tables = resourcesOfType(t, "AWS::DynamoDB::Table");
+    expect(tables).toHaveLength(1);
+    const p = tables[0]![1].Properties;
+    expect(p["BillingMode"]).toBe("PAY_PER_REQUEST");
+    expect(p["KeySchema"]).toEqual([{ AttributeName: "pk", KeyType: "HASH" }]);
+    expect(p["AttributeDefinitions"]).toEqual([{ AttributeName: "pk", AttributeType: "S" }]);
+    expect(p["TimeToLiveSpecification"]).toEqual({ AttributeName: "expiresAt", Enabled: true });
+    expect(p["PointInTimeRecoverySpecification"]).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(p["SSESpecification"]).toEqual({ SSEEnabled: true });
+  });
+
+  it("SNS: the topic is encrypted with the customer-managed key, which rotates", () => {
+    const topics = resourcesOfType(t, "AWS::SNS::Topic");
+    expect(topics).toHaveLength(1);
+    expect(topics[0]![1].Properties["KmsMasterKeyId"]).toEqual({ Ref: "AlertKey" });
+    expect(resource(t, "AlertKey", "AWS::KMS::Key").Properties["EnableKeyRotation"]).toBe(true);
+  });
+
+  it("SNS: the e-mail subscription exists only when an address is given", () => {
+    for (const template of [t, optional]) {
+      const sub = resource(template, "AlertEmailSubscription", "AWS::SNS::Subscription");
+      expect(sub.Condition).toBe("HasAlertEmail");
+      expect(sub.Properties["Endpoint"]).toEqual({ Ref: "AlertEmail" });
+    }
+    expect(t.Parameters?.["AlertEmail"]?.["Default"]).toBe("");
+    expect(optional.Parameters?.["AlertEmail"]?.["Default"]).toBe("soc@example.com");
+  });
+
+  it("SQS: quarantine and failure queues, both encrypted, kept 14 days", () => {
+    const queues = resourcesOfType(t, "AWS::SQS::Queue");
+    expect(queues.map(([id]) => id).sort()).toEqual(["FailureQueue", "QuarantineQueue"]);
+    for (const [, q] of queues) {
+      const encrypted =
+        q.Properties["SqsManagedSseEnabled"] === true || q.Properties["KmsMasterKeyId"] !== undefined;
+      expect(encrypted).toBe(true);
+      expect(q.Properties["MessageRetentionPeriod"]).toBe(1_209_600);
+    }
+  });
+
+  it("alarms on lag, errors and set-aside messages go to the alert topic, missing data not breaching", () => {
+    const alarms = resourcesOfType(t, "AWS::CloudWatch::Alarm").map(([, a]) => a.Properties);
+    for (const a of alarms) {
+      expect(a["AlarmActions"]).toEqual([{ Ref: "AlertTopic" }]);
+      expect(a["TreatMissingData"]).toBe("notBreaching");
+    }
+    const watched = alarms.map((a) => {
+      const dimension = asList(a["Dimensions"])[0];
+      return `${a["MetricName"]} ${JSON.stringify(isObject(dimension) ? dimension["Value"] : null)}`;
+    });
+    expect(watched.sort()).toEqual(
+      [
+        `ApproximateNumberOfMessagesVisible ${JSON.stringify(getAtt("FailureQueue", "QueueName"))}`,
+        `ApproximateNumberOfMessagesVisible ${JSON.stringify(getAtt("QuarantineQueue", "QueueName"))}`,
+        `Errors {"Ref":"CloudwatchLogsLambdaFunction"}`,
+        `Errors {"Ref":"KinesisLambdaFunction"}`,
+        `IteratorAge {"Ref":"KinesisLambdaFunction"}`,
+      ].sort(),
+    );
+    const iteratorAge = alarms.find((a) => a["MetricName"] === "IteratorAge");
+    expect(iteratorAge?.["Statistic"]).toBe("Maximum");
+  });
+
+  it("outputs: table name, topic ARN, queue URLs", () => {
+    expect(t.Outputs["ProcessTableName"]?.["Value"]).toEqual({ Ref: "ProcessTable" });
+    expect(t.Outputs["AlertTopicArn"]?.["Value"]).toEqual({ Ref: "AlertTopic" });
+    expect(t.Outputs["QuarantineQueueUrl"]?.["Value"]).toEqual({ Ref: "QuarantineQueue" });
+    expect(t.Outputs["FailureQueueUrl"]?.["Value"]).toEqual({ Ref: "FailureQueue" });
+  });
+});
+
+describe("IAM: least privilege", () => {
+  /**
+   * Statements allowed a wildcard, with the reason. Identity policies: none today; every action we call
+   * supports resource-level permissions. (Log-group ARNs end in ":*", which names the log streams of that one
+   * group; that is a pattern inside a full ARN, not a bare "*".)
+   */
+  const identityExceptions: { owner: string; sid: string; reason: string }[] = [];
+  /** Resource policies: a KMS key policy's "Resource: *" means the key itself. */
+  const keyPolicyExceptions = [
+    {
+      owner: "AlertKey",
+      sid: "AccountRootAdministers",
+      reason:
+        "the default key policy statement (kms:* for the account root): without it no IAM policy can grant use " +
+        "of the key and the key cannot be administered",
+    },
+  ];
+
+  const wildcardActions = (s: Statement) =>
+    asList(s.Action).filter((a) => typeof a !== "string" || a.includes("*"));
+  const bareResources = (s: Statement) => asList(s.Resource).filter((r) => r === "*");
+
+  it("every identity statement names its actions and exact resources (no *, no NotAction/NotResource)", () => {
+    const statements = identityStatements(t).concat(identityStatements(optional));
+    expect(statements.length).toBeGreaterThan(0);
+    for (const { owner, statement } of statements) {
+      const where = `${owner}/${statement.Sid ?? "(no Sid)"}`;
+      if (identityExceptions.some((e) => e.owner === owner && e.sid === statement.Sid)) continue;
+      expect(statement.Sid, `${where}: every statement says what it is for`).toBeDefined();
+      expect(statement.Effect, where).toBe("Allow");
+      expect(statement.NotAction, where).toBeUndefined();
+      expect(statement.NotResource, where).toBeUndefined();
+      expect(asList(statement.Action).length, where).toBeGreaterThan(0);
+      expect(wildcardActions(statement), `${where}: wildcard action`).toEqual([]);
+      expect(asList(statement.Resource).length, where).toBeGreaterThan(0);
+      expect(bareResources(statement), `${where}: bare * resource`).toEqual([]);
+    }
+  });
+
+  it("roles carry no managed policy (everything they may do is in this template)", () => {
+    for (const [id, role] of resourcesOfType(t, "AWS::IAM::Role")) {
+      expect(role.Properties["ManagedPolicyArns"], id).toBeUndefined();
+      expect(role.Properties["PermissionsBoundary"], id).toBeUndefined();
+      const trust = statementsOf(role.Properties["AssumeRolePolicyDocument"]);
+      expect(trust, id).toEqual([
+        { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+      ]);
+    }
+  });
+
+  it("each role reaches exactly its function's needs, on this stack's resources", () => {
+    const byRole = (template: Template, role: string) =>
+      Object.fromEntries(
+        identityStatements(template)
+          .filter((s) => s.owner === role)
+          .map(({ statement: s }) => [s.Sid, { Action: asList(s.Action).sort(), Resource: s.Resource }]),
+      );
+    const shared = {
+      LineageAndDedup: {
+        Action: ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"],
+        Resource: getAtt("ProcessTable", "Arn"),
+      },
+      PublishAlerts: { Action: ["sns:Publish"], Resource: { Ref: "AlertTopic" } },
+      EncryptAlerts: { Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: getAtt("AlertKey", "Arn") },
+      SetAsideFailures: {
+        Action: ["sqs:SendMessage"],
+        Resource: [getAtt("QuarantineQueue", "Arn"), getAtt("FailureQueue", "Arn")],
+      },
+    };
+    const streamArn = resourcesOfType(t, "AWS::Lambda::EventSourceMapping")[0]![1].Properties[
+      "EventSourceArn"
+    ];
+    expect(byRole(t, "KinesisFunctionRole")).toEqual({
+      WriteOwnLogs: {
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: getAtt("KinesisLogGroup", "Arn"),
+      },
+      ReadExecTelemetryStream: {
+        Action: [
+          "kinesis:DescribeStream",
+          "kinesis:DescribeStreamSummary",
+          "kinesis:GetRecords",
+          "kinesis:GetShardIterator",
+          "kinesis:ListShards",
+        ],
+        Resource: streamArn,
+      },
+      // Present in the template under HasStreamKmsKey; only used when the stream key parameter is set.
+      DecryptExecTelemetryStream: { Action: ["kms:Decrypt"], Resource: { Ref: "StreamKmsKeyArn" } },
+      ...shared,
+    });
+    expect(byRole(t, "CloudwatchLogsFunctionRole")).toEqual({
+      WriteOwnLogs: {
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: getAtt("CloudwatchLogsLogGroup", "Arn"),
+      },
+      ...shared,
+    });
+    // KMS use is limited to calls made through the service that needs it.
+    expect(statementBySid(t, "KinesisFunctionRole", "EncryptAlerts").Condition).toEqual({
+      StringEquals: { "kms:ViaService": viaService("sns") },
+    });
+    expect(statementBySid(t, "KinesisFunctionRole", "DecryptExecTelemetryStream").Condition).toEqual({
+      StringEquals: { "kms:ViaService": viaService("kinesis") },
+    });
+    expect(t.Conditions?.["HasStreamKmsKey"]).toEqual({
+      "Fn::Not": [{ "Fn::Equals": [{ Ref: "StreamKmsKeyArn" }, ""] }],
+    });
+    expect(t.Parameters?.["StreamKmsKeyArn"]?.["Default"]).toBe("");
+    expect(optional.Parameters?.["StreamKmsKeyArn"]?.["Default"]).toBe(STREAM_KEY);
+  });
+
+  it("the key policy: account root administers, AWS services encrypt only for this account", () => {
+    const policy = statementsOf(resource(t, "AlertKey", "AWS::KMS::Key").Properties["KeyPolicy"]);
+    for (const s of policy) {
+      const where = `AlertKey/${s.Sid ?? "(no Sid)"}`;
+      if (keyPolicyExceptions.some((e) => e.sid === s.Sid)) continue;
+      expect(wildcardActions(s), `${where}: wildcard action`).toEqual([]);
+      expect(s.Condition?.["StringEquals"], `${where}: scoped to this account`).toEqual({
+        "aws:SourceAccount": { Ref: "AWS::AccountId" },
+      });
+    }
+    expect(policy.map((s) => s.Sid).sort()).toEqual([
+      "AccountRootAdministers",
+      "AwsServicesEncryptAlertsOfThisAccount",
+    ]);
+  });
+});
+
+describe("function environment", () => {
+  const SECRET_NAME = /WEBHOOK|SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE|CREDENTIAL|API_?KEY/i;
+  const SECRET_VALUE = /hooks\.slack\.com|xox[abposr]-|AKIA[0-9A-Z]{16}|-----BEGIN/;
+
+  const environments = () =>
+    lambdaFunctions(t).map(([id, fn]) => {
+      const env = fn.Properties["Environment"];
+      const vars = isObject(env) ? env["Variables"] : undefined;
+      if (!isObject(vars)) throw new Error(`${id} has no environment`);
+      return [id, vars] as const;
+    });
+
+  it("holds no secret (by name or by look)", () => {
+    for (const [id, vars] of environments()) {
+      for (const [name, value] of Object.entries(vars)) {
+        expect(name, `${id}: ${name}`).not.toMatch(SECRET_NAME);
+        expect(JSON.stringify(value), `${id}: ${name}`).not.toMatch(SECRET_VALUE);
+      }
+    }
+  });
+
+  it("is what lib/config.ts accepts once CloudFormation fills in the references", () => {
+    const deployed: Record<string, Json> = {
+      '{"Ref":"ProcessTable"}': "netutil-detector-ci-ProcessTable-1A2B3C4D5E6F",
+      '{"Ref":"AlertTopic"}':
+        "arn:aws:sns:us-east-1:123456789012:netutil-detector-ci-AlertTopic-1A2B3C4D5E6F",
+      '{"Ref":"QuarantineQueue"}':
+        "https://sqs.us-east-1.amazonaws.com/123456789012/netutil-detector-ci-QuarantineQueue-1A2B3C4D5E6F",
+    };
+    for (const [id, vars] of environments()) {
+      const env = Object.fromEntries(
+        Object.entries(vars).map(([k, v]) => [k, typeof v === "string" ? v : deployed[JSON.stringify(v)]]),
+      );
+      for (const [k, v] of Object.entries(env))
+        expect(typeof v, `${id}: ${k} resolves to a string`).toBe("string");
+      expect(() => loadConfig(env as Record<string, string>), id).not.toThrow();
+      expect(env).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: "netutil-detector",
+        POWERTOOLS_METRICS_NAMESPACE: "NetutilDetector",
+        POWERTOOLS_LOG_LEVEL: "INFO",
+      });
+    }
+  });
+});
