@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ConfigError } from "../errors.js";
 import { LOCATION_TIERS, SEVERITIES } from "./locations.js";
 import { CATEGORY_NAMES } from "./utilities.js";

@@ -147,3 +147,35 @@ export function flushDocumentJoiner(join: ReturnType<typeof createDocumentJoiner
   // A column-0 sentinel closes any open document as unterminated; the sentinel itself is dropped.
   return join([{ text: "\u0000eof", line: -1 }]).filter((r) => r.line !== -1);
 }
+
+/**
+ * The whole-text form of frameLines, for payloads already in memory (a Kinesis record, a CloudWatch Logs
+ * event): the same caps and line handling, numbered from `firstLine`.
+ */
+export function frameText(text: string, firstLine = 1): FramedRecord[] {
+  const out: FramedRecord[] = [];
+  let start = 0;
+  let line = firstLine;
+  while (start <= text.length) {
+    let end = text.indexOf("\n", start);
+    const last = end < 0;
+    if (last) end = text.length;
+    if (!(last && start === end && start > 0)) {
+      const stop = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+      // Characters, not bytes: a UTF-16 length bounds the UTF-8 size to 3x, close enough for a hostile-size cap.
+      if (stop - start > MAX_RECORD_BYTES) {
+        out.push({
+          text: text.slice(start, start + 1024),
+          line,
+          error: `record exceeds ${MAX_RECORD_BYTES} bytes (${stop - start} characters)`,
+        });
+      } else {
+        out.push({ text: text.slice(start, stop), line });
+      }
+    }
+    line++;
+    if (last) break;
+    start = end + 1;
+  }
+  return out;
+}

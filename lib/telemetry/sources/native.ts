@@ -29,7 +29,7 @@
  * Example (one line):
  * {"schema":"netutil-detector/exec@1","time":"2026-01-05T10:00:00.123Z","source":{"eventId":"web-1:42:7"},"host":{"name":"web-1"},"user":{"id":"33","name":"www-data"},"process":{"pid":4242,"ppid":4241,"executable":"/usr/bin/curl","args":["curl","http://198.51.100.7/x"],"cwd":"/var/www"},"parent":{"pid":4241,"executable":"/tmp/.k"}}
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { DecodeOutput, JsonDecoder, RawRecord } from "../decoder.js";
 import { malformed } from "../decoder.js";
 import type { ExecEvent } from "../exec-event.js";
