@@ -42,10 +42,20 @@ export class MemoryDedupStore implements DedupStore {
         open.count++;
         if (open.ids.size < 1000) open.ids.add(alertId);
       }
-      return { first: alertId === open.opener && !open.published, count: open.count, firstSeen: open.firstSeen };
+      return {
+        first: alertId === open.opener && !open.published,
+        count: open.count,
+        firstSeen: open.firstSeen,
+      };
     }
     this.#windows.delete(key);
-    this.#windows.set(key, { firstSeen: time, count: 1, opener: alertId, published: false, ids: new Set([alertId]) });
+    this.#windows.set(key, {
+      firstSeen: time,
+      count: 1,
+      opener: alertId,
+      published: false,
+      ids: new Set([alertId]),
+    });
     if (this.#windows.size > MAX_KEYS) this.#windows.delete(this.#windows.keys().next().value as string);
     return { first: true, count: 1, firstSeen: time };
   }

@@ -7,8 +7,9 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export const USAGE = `Usage:
   netutil-detector replay [--format ${INPUT_FORMATS.join("|")}] [--output ${OUTPUT_FORMATS.join("|")}]
-                          [--config FILE] [--no-dedup] [--host NAME] FILE|-
-  netutil-detector demo [--output ${OUTPUT_FORMATS.join("|")}]
+                          [--config FILE] [--no-dedup] [--host NAME]
+                          [--store memory|dynamodb [--endpoint URL] --table NAME] FILE|-
+  netutil-detector demo [--output ${OUTPUT_FORMATS.join("|")}]   (runs the bundled demo through the Kinesis handler)
   netutil-detector --help | --version
 
 Replays exec telemetry (auditd raw logs, laurel JSON lines, ECS, native JSON) through process lineage and
@@ -20,6 +21,8 @@ JSON alert per line with --output json); a summary of what was read goes to stde
   --config   YAML or JSON tuning file: utilities, tiers, allowlist (see README)
   --no-dedup report every alert, not the first per utility and location within an hour
   --host     host name for records that carry none (auditd lines without node=); default "unknown"
+  --store    where lineage and dedup live: memory (default) or dynamodb, the Lambda's table (--table NAME;
+             --endpoint URL for DynamoDB Local or dynalite; credentials and region from the AWS environment)
 
 Exit status: 0 when the input was processed (alerts or not), 2 for usage, config or unreadable input.`;
 
@@ -34,6 +37,9 @@ export type Command =
       config: string | undefined;
       dedup: boolean;
       host: string;
+      store: "memory" | "dynamodb";
+      endpoint: string | undefined;
+      table: string | undefined;
     }
   | { kind: "demo"; output: OutputFormat };
 
@@ -68,6 +74,18 @@ export function parseCommand(argv: readonly string[]): Command {
     throw new UsageError(
       rest.length === 0 ? "replay needs a FILE (or - for stdin)" : "replay takes one FILE",
     );
+  const store = values.store ?? "memory";
+  if (store !== "memory" && store !== "dynamodb") {
+    throw new UsageError(`--store must be memory or dynamodb, not "${store}"`);
+  }
+  if (store === "dynamodb" && values.table === undefined)
+    throw new UsageError("--store dynamodb needs --table NAME");
+  if (store === "memory" && (values.table !== undefined || values.endpoint !== undefined)) {
+    throw new UsageError("--table and --endpoint go with --store dynamodb");
+  }
+  if (values.endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(values.endpoint)) {
+    throw new UsageError(`--endpoint must be an http(s) URL, not "${values.endpoint}"`);
+  }
   return {
     kind: "replay",
     file: rest[0]!,
@@ -76,6 +94,9 @@ export function parseCommand(argv: readonly string[]): Command {
     config: values.config,
     dedup: !values["no-dedup"],
     host: values.host ?? "unknown",
+    store,
+    endpoint: values.endpoint,
+    table: values.table,
   };
 }
 
@@ -90,6 +111,9 @@ function parse(argv: readonly string[]) {
       config: { type: "string", short: "c" },
       "no-dedup": { type: "boolean" },
       host: { type: "string" },
+      store: { type: "string" },
+      endpoint: { type: "string" },
+      table: { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean" },
     },

@@ -2,17 +2,20 @@ import { createReadStream, existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_DEDUP_WINDOW_MS, MemoryDedupStore, NoDedupStore } from "../alerts/dedup-store.js";
+import { DynamoDbDedupStore } from "../alerts/dynamodb-dedup-store.js";
 import { safeJson } from "../alerts/escape.js";
 import { formatAlertText } from "../alerts/format-text.js";
 import { ConfigError, UsageError } from "../errors.js";
+import { DynamoDbLineageStore } from "../lineage/dynamodb-lineage-store.js";
 import { MemoryLineageStore } from "../lineage/memory-store.js";
-import { type ReplaySummary, replay } from "../pipeline/replay.js";
+import { replay } from "../pipeline/replay.js";
 import { compileRule } from "../rule/compile-rule.js";
 import { RULE_METADATA } from "../rule/metadata.js";
-import type { InputFormat } from "../telemetry/input-format.js";
-import { type OutputFormat, parseCommand, USAGE } from "./cli-args.js";
+import { type Command, type OutputFormat, parseCommand, USAGE } from "./cli-args.js";
+import { payloadsOfFile, runKinesisDemo } from "./kinesis-demo.js";
 import { loadRuleConfigFile } from "./load-rule-config.js";
-import { formatSummary } from "./summary.js";
+import { dynamoDbClient } from "./local-dynamodb.js";
+import { formatDemoSummary, formatSummary } from "./summary.js";
 
 export interface CliIo {
   readonly stdin: AsyncIterable<Buffer | string>;
@@ -39,33 +42,26 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return EXIT_OK;
       case "demo": {
         const dir = demoDirectory();
-        const sink = alertSink(command.output, io);
-        const deps = { store: new MemoryLineageStore(), dedup: new MemoryDedupStore(), rule: compileRule() };
-        for (const file of DEMO_FILES) {
-          const path = `${dir}/${file}`;
-          const summary = await replay(createReadStream(path), {
-            format: "auto",
-            defaultHost: "demo-host",
-            deps,
-            onAlert: sink,
-          });
-          io.stderr.write(formatSummary(`demo/${file}`, summary));
-        }
+        const payloads = DEMO_FILES.flatMap((file) => payloadsOfFile(`${dir}/${file}`, "demo-host"));
+        const result = await runKinesisDemo(payloads, alertSink(command.output, io));
+        io.stderr.write(formatDemoSummary(result));
         return EXIT_OK;
       }
       case "replay": {
         const config = command.config === undefined ? {} : await loadRuleConfigFile(command.config);
         const source = command.file === "-" ? io.stdin : await openFile(command.file);
-        const summary = await replayWith(
-          source,
-          command.format,
-          command.host,
-          command.dedup,
-          compileRule(config),
-          command.output,
-          io,
-        );
-        io.stderr.write(formatSummary(command.file === "-" ? "stdin" : command.file, summary));
+        const stores = command.store === "dynamodb" ? dynamoDbStores(command) : memoryStores(command.dedup);
+        try {
+          const summary = await replay(source, {
+            format: command.format,
+            defaultHost: command.host,
+            deps: { ...stores, rule: compileRule(config) },
+            onAlert: alertSink(command.output, io),
+          });
+          io.stderr.write(formatSummary(command.file === "-" ? "stdin" : command.file, summary));
+        } finally {
+          stores.close();
+        }
         return EXIT_OK;
       }
     }
@@ -82,21 +78,25 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-async function replayWith(
-  source: AsyncIterable<Buffer | string>,
-  format: InputFormat,
-  host: string,
-  dedup: boolean,
-  rule: ReturnType<typeof compileRule>,
-  output: OutputFormat,
-  io: CliIo,
-): Promise<ReplaySummary> {
-  const deps = {
+function memoryStores(dedup: boolean) {
+  return {
     store: new MemoryLineageStore(),
     dedup: dedup ? new MemoryDedupStore(DEFAULT_DEDUP_WINDOW_MS) : new NoDedupStore(),
-    rule,
+    close: () => {},
   };
-  return replay(source, { format, defaultHost: host, deps, onAlert: alertSink(output, io) });
+}
+
+/** `--store dynamodb`: the Lambda's lineage and dedup adapters on a real table or a local stand-in. */
+function dynamoDbStores(command: Extract<Command, { kind: "replay" }>) {
+  const client = dynamoDbClient(command.endpoint);
+  const tableName = command.table!;
+  return {
+    store: new DynamoDbLineageStore({ client, tableName, ttlSeconds: 7 * 86_400 }),
+    dedup: command.dedup
+      ? new DynamoDbDedupStore({ client, tableName, windowSeconds: DEFAULT_DEDUP_WINDOW_MS / 1000 })
+      : new NoDedupStore(),
+    close: () => client.destroy(),
+  };
 }
 
 function alertSink(output: OutputFormat, io: CliIo) {

@@ -1,5 +1,6 @@
 import { escapeAndTruncate } from "../alerts/escape.js";
 import type { ReplaySummary } from "../pipeline/replay.js";
+import type { DemoResult } from "./kinesis-demo.js";
 
 /** The stderr summary of a replay: what was read, what it produced, and where the bad records are. */
 export function formatSummary(input: string, summary: ReplaySummary): string {
@@ -17,4 +18,17 @@ export function formatSummary(input: string, summary: ReplaySummary): string {
   if (c.malformed > summary.malformed.length)
     lines.push(`  … and ${c.malformed - summary.malformed.length} more malformed records`);
   return `${lines.join("\n")}\n`;
+}
+
+/** The demo's summary: what went through the Kinesis handler and what it cost in DynamoDB calls. */
+export function formatDemoSummary(result: DemoResult): string {
+  const c = result.counters;
+  const s = c.suppressed;
+  return (
+    `netutil-detector demo: ${result.invocations} Kinesis handler invocations (lineage in an embedded dynalite, ` +
+    `${result.storeCalls} DynamoDB calls): ${c.records} records, ${c.execEvents} exec events, ${c.alerts} alerts, ` +
+    `suppressed loopback ${s.loopback}, allowlist ${s.allowlist}, benign location ${s["benign-location"]}, ` +
+    `dedup ${s.dedup}; ${c.skipped} skipped, ${c.malformed} malformed (${result.quarantined} quarantined), ` +
+    `${result.failedBatches} failed batches\n`
+  );
 }

@@ -58,7 +58,10 @@ export async function replay(
     if (batch.length >= batchSize || (force && batch.length > 0)) {
       const events = batch;
       batch = [];
-      for (const alert of await processBatch(events, options.deps, counters)) options.onAlert(alert);
+      for (const alert of await processBatch(events, options.deps, counters)) {
+        options.onAlert(alert);
+        await options.deps.dedup.markPublished(alert.dedup.key, alert.id, Date.parse(alert.dedup.firstSeen));
+      }
     }
   };
 
