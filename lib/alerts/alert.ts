@@ -50,4 +50,6 @@ export interface Alert {
   source: { format: SourceFormat; eventId: string };
   description: string;
   triage: string[];
+  /** Set (true) only when strings or ancestors were cut to fit a transport limit (SNS: 256 KB). */
+  trimmed?: true;
 }

@@ -20,9 +20,13 @@ export function escapeText(text: string): string {
 
 /** Escaped and cut to `max` characters with a visible marker. */
 export function escapeAndTruncate(text: string, max: number): string {
-  const cut = text.length > max ? `${text.slice(0, max)}…[+${text.length - max} chars]` : text;
-  return escapeText(cut);
+  if (text.length <= max) return escapeText(text);
+  // Never split a surrogate pair: a lone surrogate is invalid Unicode that SNS and Slack refuse.
+  const end = max > 0 && isHighSurrogate(text.charCodeAt(max - 1)) ? max - 1 : max;
+  return escapeText(`${text.slice(0, end)}…[+${text.length - end} chars]`);
 }
+
+const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
 
 /** Renders argv as one command line a reader can copy: arguments with spaces or quotes are single-quoted. */
 export function commandLine(args: readonly string[]): string {

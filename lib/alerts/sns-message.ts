@@ -45,7 +45,6 @@ export interface SnsMessageOptions {
 }
 
 /** The alert document as sent over SNS: the Alert, plus the flag when it had to be cut. */
-export type SnsAlertDocument = Alert & { trimmed?: true };
 
 const TRIM_NOTE =
   '\n  note       trimmed to fit the SNS message size limit: long args shortened, earlier images or far ancestors dropped (the JSON says "trimmed": true)';
@@ -120,7 +119,7 @@ function attributeValue(text: string): string {
 
 function renderMessage(alert: Alert, trimmed: boolean): string {
   const text = wellFormed(formatAlertText(alert)) + (trimmed ? TRIM_NOTE : "");
-  const document: SnsAlertDocument = trimmed ? { ...alert, trimmed: true } : alert;
+  const document: Alert = trimmed ? { ...alert, trimmed: true } : alert;
   const json = deliverableJson(document);
   return safeJson({ default: text, email: text, sqs: json, lambda: json, https: json });
 }

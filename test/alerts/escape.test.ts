@@ -17,6 +17,10 @@ describe("escapeText", () => {
   it("truncates with a visible marker", () => {
     expect(escapeAndTruncate("abcdef", 3)).toBe("abc…[+3 chars]");
   });
+
+  it("never splits a surrogate pair", () => {
+    expect(escapeAndTruncate("ab😀cd", 3)).toBe("ab…[+4 chars]");
+  });
 });
 
 describe("commandLine", () => {
