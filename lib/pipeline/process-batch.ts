@@ -54,6 +54,7 @@ export async function processBatch(
     key === undefined ? undefined : (written.get(key) ?? fetched.get(key));
 
   const alerts: Alert[] = [];
+  const emitted = new Set<string>();
   for (let i = 0; i < ordered.length; i++) {
     const event = ordered[i]!;
     counters.execEvents++;
@@ -67,12 +68,18 @@ export async function processBatch(
       counters.suppressed[verdict.by]++;
       continue;
     }
-    const seen = await deps.dedup.record(dedupKey(event, verdict), alertId(event), event.time);
-    if (!seen.first) {
+    const id = alertId(event);
+    // The same event twice in one batch (a producer's retry, or auditd and laurel of one exec): the dedup
+    // store only learns of the publish after the batch, so the batch itself must not emit it twice.
+    const seen = emitted.has(id)
+      ? undefined
+      : await deps.dedup.record(dedupKey(event, verdict), id, event.time);
+    if (seen === undefined || !seen.first) {
       counters.suppressed.dedup++;
       continue;
     }
     counters.alerts++;
+    emitted.add(id);
     alerts.push(buildAlert(event, lineage, verdict, seen));
   }
   if (written.size > 0) await deps.store.putMany(written);

@@ -23,7 +23,7 @@ export function createRecordDecoder(format: InputFormat, ctx: DecodeContext): Re
   const auditd = createAuditdDecoder(ctx);
   const only = JSON_DECODERS.find((d) => d.format === format);
 
-  const decodeJson = (record: RawRecord, out: DecodeOutput[]) => {
+  const decodeJson = (record: RawRecord, out: DecodeOutput[], nested: boolean) => {
     let value: unknown;
     try {
       value = JSON.parse(record.text);
@@ -32,7 +32,11 @@ export function createRecordDecoder(format: InputFormat, ctx: DecodeContext): Re
       return;
     }
     const decoder = only ?? JSON_DECODERS.find((d) => d.matches(value));
-    if (decoder === undefined) {
+    const wrapped = decoder === undefined && !nested ? shipperLine(value) : undefined;
+    if (wrapped !== undefined) {
+      // A log shipper's wrapper around the raw line: decode the line itself, once.
+      push({ text: wrapped, line: record.line }, out, true);
+    } else if (decoder === undefined) {
       out.push(malformed(record, "JSON record of no known format (laurel, ECS, native)"));
     } else if (only !== undefined && !only.matches(value)) {
       out.push(malformed(record, `not a ${only.format} record`));
@@ -41,30 +45,43 @@ export function createRecordDecoder(format: InputFormat, ctx: DecodeContext): Re
     }
   };
 
+  const push = (record: FramedRecord, out: DecodeOutput[], nested = false) => {
+    if (record.error !== undefined) {
+      out.push(malformed(record, record.error));
+      return;
+    }
+    if (format === "auditd") {
+      auditd.push(record, out);
+      return;
+    }
+    const first = firstSignificant(record.text);
+    if (first === "") return; // blank lines separate nothing and count as nothing
+    if (format === "auto" && (first === "t" || first === "n")) {
+      auditd.push(record, out);
+    } else if (first === "{" || first === "[" || format !== "auto") {
+      decodeJson(record, out, nested);
+    } else {
+      out.push(malformed(record, "unrecognised record: neither an audit line (type=/node=) nor JSON"));
+    }
+  };
+
   return {
-    push(record: FramedRecord, out: DecodeOutput[]) {
-      if (record.error !== undefined) {
-        out.push(malformed(record, record.error));
-        return;
-      }
-      if (format === "auditd") {
-        auditd.push(record, out);
-        return;
-      }
-      const first = firstSignificant(record.text);
-      if (first === "") return; // blank lines separate nothing and count as nothing
-      if (format === "auto" && (first === "t" || first === "n")) {
-        auditd.push(record, out);
-      } else if (first === "{" || first === "[" || format !== "auto") {
-        decodeJson(record, out);
-      } else {
-        out.push(malformed(record, "unrecognised record: neither an audit line (type=/node=) nor JSON"));
-      }
-    },
+    push: (record: FramedRecord, out: DecodeOutput[]) => push(record, out),
     flush(out: DecodeOutput[]) {
       auditd.flush(out);
     },
   };
+}
+
+/**
+ * Fluent Bit, Fluentd and Vector wrap a tailed line in a JSON object (`{"log": "type=SYSCALL …"}`, CloudWatch
+ * agent exports `{"message": …}`): the line inside is the telemetry.
+ */
+function shipperLine(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const record = value as Record<string, unknown>;
+  const line = record["log"] ?? record["message"];
+  return typeof line === "string" && line.length > 0 ? line : undefined;
 }
 
 function firstSignificant(text: string): string {
