@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { type DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { isRetryableAwsError } from "../aws/retry.js";
+import { awsCallError } from "../aws/retry.js";
 import { DetectorError } from "../errors.js";
 import type { DedupResult, DedupStore } from "./dedup-store.js";
 
@@ -112,12 +112,10 @@ export class DynamoDbDedupStore implements DedupStore {
     try {
       return await call();
     } catch (error) {
-      const name = error instanceof Error ? error.name : "Error";
-      const message = error instanceof Error ? error.message : String(error);
-      throw new DetectorError(`DynamoDB ${operation} on ${this.#table} failed: ${name}: ${message}`, {
-        retryable: isRetryableAwsError(error),
-        cause: error,
-        context: { table: this.#table, operation, dedupKey: key.slice(0, 512) },
+      throw awsCallError(`DynamoDB ${operation} on ${this.#table}`, error, {
+        table: this.#table,
+        operation,
+        dedupKey: key.slice(0, 512),
       });
     }
   }

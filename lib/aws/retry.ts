@@ -139,3 +139,21 @@ export function isRetryableAwsError(error: unknown): boolean {
   const status = e.$metadata?.httpStatusCode;
   return typeof status === "number" && (status >= 500 || status === 429);
 }
+
+/**
+ * One AWS call's failure as a DetectorError: what failed, on what, and whether a redelivery can succeed (the
+ * SDK has already retried throttling by then).
+ */
+export function awsCallError(
+  what: string,
+  error: unknown,
+  context: Record<string, string | number | boolean | undefined>,
+): DetectorError {
+  const name = error instanceof Error ? error.name : "Error";
+  const message = error instanceof Error ? error.message : String(error);
+  return new DetectorError(`${what} failed: ${name}: ${message}`, {
+    retryable: isRetryableAwsError(error),
+    cause: error,
+    context,
+  });
+}

@@ -4,7 +4,7 @@ import {
   type DynamoDBClient,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
-import { isRetryableAwsError, type RetryOptions, retryPartial } from "../aws/retry.js";
+import { awsCallError, type RetryOptions, retryPartial } from "../aws/retry.js";
 import { DetectorError } from "../errors.js";
 import type { LineageStore } from "./lineage-store.js";
 import type { ProcessRecord } from "./process-record.js";
@@ -157,12 +157,10 @@ export class DynamoDbLineageStore implements LineageStore {
     try {
       return await call();
     } catch (error) {
-      const name = error instanceof Error ? error.name : "Error";
-      const message = error instanceof Error ? error.message : String(error);
-      throw new DetectorError(`DynamoDB ${operation} on ${this.#table} failed: ${name}: ${message}`, {
-        retryable: isRetryableAwsError(error),
-        cause: error,
-        context: { table: this.#table, operation, size },
+      throw awsCallError(`DynamoDB ${operation} on ${this.#table}`, error, {
+        table: this.#table,
+        operation,
+        size,
       });
     }
   }

@@ -5,6 +5,10 @@
  * 200,000 generated exec events (auditd ENRICHED lines and ECS documents, in one stream with `--format auto`
  * semantics) are held in memory and fed as 64 KiB chunks, so that disk and stdin play no part. Each round
  * times the baseline and the full pipeline back to back in this one process; the medians are reported.
+ *
+ * Then the store phase (./store-phase.ts): 10,000 other exec events through the Kinesis handler against an
+ * embedded dynalite, its DynamoDB calls counted and compared with the fewest the same input needs.
+ *
  * The last line of stdout is one JSON object for CI to read.
  */
 import { performance } from "node:perf_hooks";
@@ -24,6 +28,15 @@ import {
   ecsLines,
   generateScenario,
 } from "./generate-telemetry.js";
+import {
+  type LineageMinimum,
+  minimumLineageCalls,
+  runStorePhase,
+  STORE_BATCH_SIZE,
+  STORE_SCENARIO,
+  type StoreRun,
+  storeInput,
+} from "./store-phase.js";
 
 const AUDITD_EVENTS = 150_000;
 const ECS_EVENTS = 50_000;
@@ -193,6 +206,130 @@ function matchAttacks(attacks: readonly AttackInstance[], alerts: readonly Alert
   return { found, unexpected, wrongLocation };
 }
 
+const perThousand = (calls: number, events: number): number => Math.round((calls / events) * 10_000) / 10;
+
+/** The most DynamoDB calls the handler may make, as a multiple of the minimum for the same input. */
+const MAX_CALLS_OVER_MINIMUM = 1.1;
+
+/**
+ * The store phase: DynamoDB calls of the Kinesis handler against the minimum (./store-phase.ts). Per batch,
+ * the minimum is ⌈parents and earlier images not in the batch / 100⌉ BatchGetItem calls, ⌈distinct processes
+ * / 25⌉ BatchWriteItem calls, and one UpdateItem per dedup update. Dedup updates are taken from the handler's
+ * reports: one `record` per rule hit (processBatch counts each hit as an alert or as suppressed by dedup) and
+ * one `markPublished` per published alert; they depend on the rule, not on how the store batches its calls.
+ */
+async function storePhase() {
+  const input = storeInput();
+  const run: StoreRun = await runStorePhase(input);
+  const minimum: LineageMinimum[] = minimumLineageCalls(input.execs, STORE_BATCH_SIZE);
+  const invocations = run.invocations;
+  const sum = <T>(list: readonly T[], f: (item: T) => number) => list.reduce((n, item) => n + f(item), 0);
+
+  const events = sum(minimum, (b) => b.events);
+  const missingKeys = sum(minimum, (b) => b.missingKeys);
+  const reads = sum(minimum, (b) => b.reads);
+  const processes = sum(minimum, (b) => b.processes);
+  const writes = sum(minimum, (b) => b.writes);
+  const ruleHits = sum(invocations, (i) => i.ruleHits);
+  const published = sum(invocations, (i) => i.published);
+  const minimumOf = (i: number) =>
+    minimum[i]!.reads + minimum[i]!.writes + invocations[i]!.ruleHits + invocations[i]!.published;
+  const minCalls = reads + writes + ruleHits + published;
+  const calls = sum(invocations, (i) => i.storeCalls);
+  const measured = (operation: string) => run.byOperation.get(operation) ?? 0;
+  const others = [...run.byOperation].filter(
+    ([op]) => !["BatchGetItem", "BatchWriteItem", "UpdateItem"].includes(op),
+  );
+
+  console.log(
+    `\nstore phase: ${fmt(events)} auditd exec events from ${input.hosts} hosts ` +
+      `(seed ${STORE_SCENARIO.seed}, ${fmt(input.attackChains)} attack chains), one exec event per Kinesis record (partition key = host), ` +
+      `${invocations.length} invocations of ${fmt(STORE_BATCH_SIZE)} records through the Kinesis handler ` +
+      `against an embedded dynalite; ${run.seconds.toFixed(1)} s\n`,
+  );
+  console.log(
+    table([
+      ["DynamoDB calls, all invocations", "keys / items", "minimum", "measured"],
+      [
+        "BatchGetItem: parents and earlier images not in the batch, 100 keys",
+        fmt(missingKeys),
+        fmt(reads),
+        fmt(measured("BatchGetItem")),
+      ],
+      [
+        "BatchWriteItem: distinct processes of the batch, 25 items",
+        fmt(processes),
+        fmt(writes),
+        fmt(measured("BatchWriteItem")),
+      ],
+      [
+        "UpdateItem: rule hits (dedup record) + published alerts (markPublished)",
+        `${fmt(ruleHits)} + ${fmt(published)}`,
+        fmt(ruleHits + published),
+        fmt(measured("UpdateItem")),
+      ],
+      ...others.map(([op, n]) => [op, "-", "0", fmt(n)]),
+    ]),
+  );
+  console.log(
+    `\n${table([
+      [
+        "store phase",
+        "invocations",
+        "events",
+        "DynamoDB calls measured",
+        "minimum",
+        "per 1,000 events (measured / minimum)",
+        "ratio",
+      ],
+      [
+        "Kinesis handler → dynalite",
+        fmt(invocations.length),
+        fmt(events),
+        fmt(calls),
+        fmt(minCalls),
+        `${perThousand(calls, events).toFixed(1)} / ${perThousand(minCalls, events).toFixed(1)}`,
+        (calls / minCalls).toFixed(2),
+      ],
+    ])}`,
+  );
+  console.log(
+    `per invocation, measured/minimum: ${invocations.map((inv, i) => `${inv.storeCalls}/${minimumOf(i)}`).join(" ")}; ` +
+      `${fmt(run.alerts.length)} alerts published`,
+  );
+
+  const problems: string[] = [];
+  invocations.forEach((inv, i) => {
+    const want = minimum[i]?.events;
+    if (inv.records !== want || inv.execEvents !== want) {
+      problems.push(
+        `store invocation ${i + 1}: ${inv.records} records, ${inv.execEvents} exec events, generated ${want}`,
+      );
+    }
+    if (inv.failedItems > 0) problems.push(`store invocation ${i + 1} reported batchItemFailures`);
+    if (inv.malformed > 0 || inv.quarantined > 0) {
+      problems.push(`store invocation ${i + 1}: ${inv.malformed} malformed, ${inv.quarantined} quarantined`);
+    }
+  });
+  if (invocations.length !== minimum.length) {
+    problems.push(`store phase: ${invocations.length} invocations for ${minimum.length} batches`);
+  }
+  if (sum([...run.byOperation], ([, n]) => n) !== calls) {
+    problems.push("store phase: the calls by operation do not add up to deps.storeCalls()");
+  }
+  if (run.alerts.length === 0) problems.push("store phase found no alert");
+  if (calls > MAX_CALLS_OVER_MINIMUM * minCalls) {
+    problems.push(
+      `store phase: ${fmt(calls)} DynamoDB calls, more than ${MAX_CALLS_OVER_MINIMUM} × the minimum ${fmt(minCalls)}`,
+    );
+  }
+  return {
+    problems,
+    ddbCallsPer1000: perThousand(calls, events),
+    ddbMinCallsPer1000: perThousand(minCalls, events),
+  };
+}
+
 async function main(): Promise<void> {
   const genStarted = performance.now();
   const { input, generated, auditd, ecs, attacks } = generateInput();
@@ -276,6 +413,9 @@ async function main(): Promise<void> {
   for (const [kind, v] of found)
     if (v.instances > 0 && v.alerted === 0) problems.push(`no alert for attack kind ${kind}`);
   for (const w of wrongLocation) problems.push(`alert with an unexpected location: ${w}`);
+
+  const store = await storePhase();
+  problems.push(...store.problems);
   for (const p of new Set(problems)) console.error(`bench: FAILED: ${p}`);
   if (problems.length > 0) process.exitCode = 1;
 
@@ -284,6 +424,8 @@ async function main(): Promise<void> {
     pipelineEventsPerSec: Math.round(pipelineEventsPerSec),
     ratio: Math.round((pipelineEventsPerSec / baselineEventsPerSec) * 100) / 100,
     peakRssMb: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
+    ddbCallsPer1000: store.ddbCallsPer1000,
+    ddbMinCallsPer1000: store.ddbMinCallsPer1000,
   };
   console.log(`\n${JSON.stringify(result)}`);
 }

@@ -1,7 +1,8 @@
 import type { Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { createDetectorTable } from "../../lib/cli/local-dynamodb.js";
 
 /** dynalite ships no types: the one option used here and the server it returns. */
 type Dynalite = (options: {
@@ -45,20 +46,7 @@ export async function startDynalite(tableName = `netutil-test-${++tables}`): Pro
   };
   const client = newClient();
 
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
-      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
-      BillingMode: "PAY_PER_REQUEST",
-    }),
-  );
-  // createTableMs 0 still goes through CREATING on a timer.
-  for (let i = 0; i < 100; i++) {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (Table?.TableStatus === "ACTIVE") break;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await createDetectorTable(client, tableName);
 
   return {
     endpoint,

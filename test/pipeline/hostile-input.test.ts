@@ -1,41 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { Alert } from "../../lib/alerts/alert.js";
-import { MemoryDedupStore } from "../../lib/alerts/dedup-store.js";
-import { MemoryLineageStore } from "../../lib/lineage/memory-store.js";
-import { replay } from "../../lib/pipeline/replay.js";
-import { compileRule } from "../../lib/rule/compile-rule.js";
-import type { InputFormat } from "../../lib/telemetry/input-format.js";
-import {
-  CAPTURED_ALERTS,
-  CAPTURED_AUDITD,
-  CAPTURED_LAUREL,
-  chunked,
-  readSample,
-} from "../helpers/samples.js";
+import { alertSummary, replayText as run } from "../helpers/replay-text.js";
+import { CAPTURED_ALERTS, CAPTURED_AUDITD, CAPTURED_LAUREL, readSample } from "../helpers/samples.js";
 
 /**
  * Telemetry is hostile input (DESIGN §7): every bad record is counted and reported with its line, nothing
  * throws, and the valid events around the bad ones still alert.
  */
-async function run(text: string | Buffer, format: InputFormat = "auto", sizes?: number[]) {
-  const alerts: Alert[] = [];
-  const deps = { store: new MemoryLineageStore(), dedup: new MemoryDedupStore(), rule: compileRule() };
-  const summary = await replay(chunked(text, sizes), {
-    format,
-    defaultHost: "vm",
-    deps,
-    onAlert: (a) => alerts.push(a),
-  });
-  return { alerts, summary };
-}
-
-const alertSummary = (alerts: Alert[]) =>
-  alerts.map((a) => ({
-    pid: a.process.pid,
-    utility: a.utility.name,
-    path: a.location.path,
-    kind: a.location.kind,
-  }));
 
 /** Inserts bad lines after the given 0-based line indexes of a sample; returns the text and their line numbers. */
 function inject(sample: string, bad: { after: number; lines: string[] }[]) {

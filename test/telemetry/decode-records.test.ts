@@ -1,28 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Alert } from "../../lib/alerts/alert.js";
-import { MemoryDedupStore } from "../../lib/alerts/dedup-store.js";
-import { MemoryLineageStore } from "../../lib/lineage/memory-store.js";
-import { replay } from "../../lib/pipeline/replay.js";
-import { compileRule } from "../../lib/rule/compile-rule.js";
-import {
-  CAPTURED_ALERTS,
-  CAPTURED_AUDITD,
-  CAPTURED_LAUREL,
-  chunked,
-  readSample,
-} from "../helpers/samples.js";
-
-async function run(text: string) {
-  const alerts: Alert[] = [];
-  const deps = { store: new MemoryLineageStore(), dedup: new MemoryDedupStore(), rule: compileRule() };
-  const summary = await replay(chunked(text), {
-    format: "auto",
-    defaultHost: "vm",
-    deps,
-    onAlert: (a) => alerts.push(a),
-  });
-  return { alerts, summary };
-}
+import { alertSummary, replayText as run } from "../helpers/replay-text.js";
+import { CAPTURED_ALERTS, CAPTURED_AUDITD, CAPTURED_LAUREL, readSample } from "../helpers/samples.js";
 
 const lines = (sample: string) =>
   readSample(sample)
@@ -49,14 +27,7 @@ describe("--format auto", () => {
     );
     const { alerts, summary } = await run(`${wrapped.join("\n")}\n`);
     expect(summary.counters.malformed).toBe(0);
-    expect(
-      alerts.map((a) => ({
-        pid: a.process.pid,
-        utility: a.utility.name,
-        path: a.location.path,
-        kind: a.location.kind,
-      })),
-    ).toEqual(CAPTURED_ALERTS);
+    expect(alertSummary(alerts)).toEqual(CAPTURED_ALERTS);
   });
 
   it("unwraps once: a wrapper of a wrapper is malformed, not a loop", async () => {
