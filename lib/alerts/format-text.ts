@@ -92,7 +92,8 @@ export function formatAlertText(alert: Alert): string {
       (m) =>
         `  also       ${escapeAndTruncate(m.path, 200)}  (kind ${m.kind}, depth ${m.depth}, tier ${m.tier})`,
     ),
-    `  time       ${alert.time}${alert.dedup.count > 1 ? `  (seen ${alert.dedup.count} times since ${alert.dedup.firstSeen})` : ""}`,
+    `  time       ${alert.time}`,
+    `  first seen ${alert.dedup.firstSeen}, ${alert.dedup.count === 1 ? "first sighting" : `seen ${alert.dedup.count} times`} in this dedup window`,
     `  host       ${escapeAndTruncate(alert.host.name, 128)}   container ${container}`,
     `  user       ${user}`,
     `  attack     ${alert.attack.map((t) => `${t.id} ${t.name} (${t.tactic})`).join("; ")}`,

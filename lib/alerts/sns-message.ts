@@ -1,13 +1,14 @@
 import type { Alert, AlertAncestor, AlertImage } from "./alert.js";
 import { escapeText, safeJson } from "./escape.js";
-import { alertTitle, formatAlertText } from "./format-text.js";
+import { formatEmailBody } from "./format-email.js";
+import { alertTitle } from "./format-text.js";
 
 /**
  * One alert as an SNS publish with `MessageStructure: "json"` (DESIGN §6). Pure: no SDK import, so the size
  * arithmetic is tested without AWS.
  *
  * Message layout (a JSON object, one string per protocol; SNS unescapes each value before delivery):
- * - `default`, `email`: the readable report (formatAlertText: header, process tree, triage);
+ * - `default`, `email`: the readable report (formatEmailBody: header, process tree, triage, links defanged);
  * - `sqs`, `lambda`, `https`: the alert document as JSON (the integration contract, lib/alerts/alert.ts).
  *
  * Size: SNS checks message + message attributes against the topic's MaximumMessageSize (262,144 bytes by
@@ -43,8 +44,6 @@ export interface SnsMessageOptions {
   /** The topic's MaximumMessageSize when it was raised above the default (SNS allows up to 1 MiB). */
   readonly maxBytes?: number;
 }
-
-/** The alert document as sent over SNS: the Alert, plus the flag when it had to be cut. */
 
 const TRIM_NOTE =
   '\n  note       trimmed to fit the SNS message size limit: long args shortened, earlier images or far ancestors dropped (the JSON says "trimmed": true)';
@@ -118,7 +117,7 @@ function attributeValue(text: string): string {
 }
 
 function renderMessage(alert: Alert, trimmed: boolean): string {
-  const text = wellFormed(formatAlertText(alert)) + (trimmed ? TRIM_NOTE : "");
+  const text = wellFormed(formatEmailBody(alert)) + (trimmed ? TRIM_NOTE : "");
   const document: Alert = trimmed ? { ...alert, trimmed: true } : alert;
   const json = deliverableJson(document);
   return safeJson({ default: text, email: text, sqs: json, lambda: json, https: json });

