@@ -32,6 +32,7 @@ export const entryPoints = {
 export const lambdaEntryPoints = {
   "lambda/kinesis/index": "handlers/kinesis.ts",
   "lambda/cloudwatch-logs/index": "handlers/cloudwatch-logs.ts",
+  "lambda/slack-notifier/index": "handlers/slack-notifier.ts",
 };
 
 export const lambda = {

@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../lib/config.js";
+import { loadSlackConfig } from "../../lib/slack/slack-config.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const run = promisify(execFile);
@@ -113,10 +114,11 @@ function statementBySid(t: Template, role: string, sid: string): Statement {
 // ---------------------------------------------------------------------------------------------------------
 // Packaging and linting
 
-const handlerFiles = ["handlers/kinesis.ts", "handlers/cloudwatch-logs.ts"];
+const handlerFiles = ["handlers/kinesis.ts", "handlers/cloudwatch-logs.ts", "handlers/slack-notifier.ts"];
 const bundles = {
   kinesis: "dist/lambda/kinesis/index.mjs",
   cloudwatchLogs: "dist/lambda/cloudwatch-logs/index.mjs",
+  slackNotifier: "dist/lambda/slack-notifier/index.mjs",
 } as const;
 
 /** The environment of a machine with no AWS account: packaging must not need one (or reach for one). */
@@ -227,6 +229,7 @@ const service = join(work, "service");
 const defaults = join(work, "ci");
 const withOptions = join(work, "ci-with-options");
 const STREAM_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const SSM_KEY = "arn:aws:kms:us-east-1:123456789012:key/5678abcd-12ab-34cd-56ef-1234567890ab";
 let t: Template;
 let optional: Template;
 
@@ -259,6 +262,9 @@ beforeAll(async () => {
     "--param=alertEmail=soc@example.com",
     `--param=streamKmsKeyArn=${STREAM_KEY}`,
     "--param=parallelizationFactor=4",
+    `--param=slackWebhookKmsKeyArn=${SSM_KEY}`,
+    "--param=slackSeverities=critical",
+    "--param=slackWebhookParameter=/soc/slack/netutil-hook",
   ]);
   optional = second.template;
 }, 180_000);
@@ -279,19 +285,18 @@ describe("npm run package (osls, stage ci)", () => {
   });
 
   it("each function's zip holds its own bundle and source map, nothing else", () => {
-    expect(zipEntries(join(defaults, "kinesis.zip")).sort()).toEqual([
-      bundles.kinesis,
-      `${bundles.kinesis}.map`,
-    ]);
-    expect(zipEntries(join(defaults, "cloudwatchLogs.zip")).sort()).toEqual([
-      bundles.cloudwatchLogs,
-      `${bundles.cloudwatchLogs}.map`,
-    ]);
+    for (const [fn, bundle] of Object.entries(bundles)) {
+      expect(zipEntries(join(defaults, `${fn}.zip`)).sort(), fn).toEqual([bundle, `${bundle}.map`]);
+    }
   });
 
-  it("two functions, nodejs22.x on arm64, each handler in its bundle, with a role of its own", () => {
+  it("three functions, nodejs22.x on arm64, each handler in its bundle, with a role of its own", () => {
     const fns = lambdaFunctions(t);
-    expect(fns.map(([id]) => id).sort()).toEqual(["CloudwatchLogsLambdaFunction", "KinesisLambdaFunction"]);
+    expect(fns.map(([id]) => id).sort()).toEqual([
+      "CloudwatchLogsLambdaFunction",
+      "KinesisLambdaFunction",
+      "SlackNotifierLambdaFunction",
+    ]);
     for (const [, fn] of fns) {
       expect(fn.Properties["Runtime"]).toBe("nodejs22.x");
       expect(fn.Properties["Architectures"]).toEqual(["arm64"]);
@@ -310,6 +315,12 @@ describe("npm run package (osls, stage ci)", () => {
     expect(resource(t, "CloudwatchLogsLambdaFunction", "AWS::Lambda::Function").Properties["Role"]).toEqual(
       getAtt("CloudwatchLogsFunctionRole", "Arn"),
     );
+    const notifier = resource(t, "SlackNotifierLambdaFunction", "AWS::Lambda::Function").Properties;
+    expect(notifier["Handler"]).toBe("dist/lambda/slack-notifier/index.handler");
+    expect(notifier["Role"]).toEqual(getAtt("SlackNotifierFunctionRole", "Arn"));
+    // Under a minute: Lambda's first asynchronous retry comes a minute after a failure, when the failed
+    // invocation's claims on its alerts (lib/slack/posted-alerts.ts) have run out.
+    expect(notifier["Timeout"]).toBeLessThan(60);
     // No shared default role with statements for every function.
     expect(t.Resources["IamRoleLambdaExecution"]).toBeUndefined();
   });
@@ -343,10 +354,13 @@ describe("npm run package (osls, stage ci)", () => {
     );
     expect(filters[0]![1].Properties["FilterPattern"]).toBe("");
 
-    const configs = resourcesOfType(t, "AWS::Lambda::EventInvokeConfig");
+    const configs = resourcesOfType(t, "AWS::Lambda::EventInvokeConfig").filter(([, c]) =>
+      isObject(c.Properties["FunctionName"])
+        ? c.Properties["FunctionName"]["Ref"] === "CloudwatchLogsLambdaFunction"
+        : false,
+    );
     expect(configs).toHaveLength(1);
     const p = configs[0]![1].Properties;
-    expect(p["FunctionName"]).toEqual({ Ref: "CloudwatchLogsLambdaFunction" });
     expect(p["MaximumRetryAttempts"]).toBeLessThanOrEqual(2);
     expect(p["MaximumEventAgeInSeconds"]).toBeLessThanOrEqual(21_600);
     expect(p["DestinationConfig"]).toEqual({ OnFailure: { Destination: getAtt("FailureQueue", "Arn") } });
@@ -381,9 +395,13 @@ describe("npm run package (osls, stage ci)", () => {
     expect(optional.Parameters?.["AlertEmail"]?.["Default"]).toBe("soc@example.com");
   });
 
-  it("SQS: quarantine and failure queues, both encrypted, kept 14 days", () => {
+  it("SQS: quarantine, failure and Slack dead-letter queues, all encrypted, kept 14 days", () => {
     const queues = resourcesOfType(t, "AWS::SQS::Queue");
-    expect(queues.map(([id]) => id).sort()).toEqual(["FailureQueue", "QuarantineQueue"]);
+    expect(queues.map(([id]) => id).sort()).toEqual([
+      "FailureQueue",
+      "QuarantineQueue",
+      "SlackDeadLetterQueue",
+    ]);
     for (const [, q] of queues) {
       const encrypted =
         q.Properties["SqsManagedSseEnabled"] === true || q.Properties["KmsMasterKeyId"] !== undefined;
@@ -406,6 +424,7 @@ describe("npm run package (osls, stage ci)", () => {
       [
         `ApproximateNumberOfMessagesVisible ${JSON.stringify(getAtt("FailureQueue", "QueueName"))}`,
         `ApproximateNumberOfMessagesVisible ${JSON.stringify(getAtt("QuarantineQueue", "QueueName"))}`,
+        `ApproximateNumberOfMessagesVisible ${JSON.stringify(getAtt("SlackDeadLetterQueue", "QueueName"))}`,
         `Errors {"Ref":"CloudwatchLogsLambdaFunction"}`,
         `Errors {"Ref":"KinesisLambdaFunction"}`,
         `IteratorAge {"Ref":"KinesisLambdaFunction"}`,
@@ -420,6 +439,99 @@ describe("npm run package (osls, stage ci)", () => {
     expect(t.Outputs["AlertTopicArn"]?.["Value"]).toEqual({ Ref: "AlertTopic" });
     expect(t.Outputs["QuarantineQueueUrl"]?.["Value"]).toEqual({ Ref: "QuarantineQueue" });
     expect(t.Outputs["FailureQueueUrl"]?.["Value"]).toEqual({ Ref: "FailureQueue" });
+    expect(t.Outputs["SlackDeadLetterQueueUrl"]?.["Value"]).toEqual({ Ref: "SlackDeadLetterQueue" });
+  });
+});
+
+describe("Slack notifier: subscription, retries and dead-letter queue", () => {
+  const subscription = (template: Template) => {
+    const subs = resourcesOfType(template, "AWS::SNS::Subscription").filter(
+      ([, s]) => s.Properties["Protocol"] === "lambda",
+    );
+    expect(subs).toHaveLength(1);
+    return subs[0]![1].Properties;
+  };
+
+  it("subscribes to the alert topic with a filter policy on the severity attribute", () => {
+    const p = subscription(t);
+    expect(p["TopicArn"]).toEqual({ Ref: "AlertTopic" });
+    expect(p["Endpoint"]).toEqual(getAtt("SlackNotifierLambdaFunction", "Arn"));
+    expect(p["FilterPolicyScope"]).toBe("MessageAttributes");
+    expect(p["FilterPolicy"]).toEqual({ severity: { Ref: "SlackSeverities" } });
+    // A list of exact values, high and critical unless the stage says otherwise; only real severities.
+    for (const [template, severities] of [
+      [t, "high,critical"],
+      [optional, "critical"],
+    ] as const) {
+      const parameter = template.Parameters?.["SlackSeverities"];
+      expect(parameter?.["Type"]).toBe("CommaDelimitedList");
+      expect(parameter?.["Default"]).toBe(severities);
+      expect(parameter?.["AllowedValues"]).toEqual(["low", "medium", "high", "critical"]);
+    }
+    // SNS may invoke the function, from this topic only.
+    const permissions = resourcesOfType(t, "AWS::Lambda::Permission").filter(
+      ([, r]) => r.Properties["Principal"] === "sns.amazonaws.com",
+    );
+    expect(permissions.map(([, r]) => r.Properties)).toEqual([
+      {
+        FunctionName: getAtt("SlackNotifierLambdaFunction", "Arn"),
+        Action: "lambda:InvokeFunction",
+        Principal: "sns.amazonaws.com",
+        SourceArn: { Ref: "AlertTopic" },
+      },
+    ]);
+  });
+
+  it("what SNS cannot deliver goes to the encrypted dead-letter queue, which only the topic may send to", () => {
+    expect(subscription(t)["RedrivePolicy"]).toEqual({
+      deadLetterTargetArn: getAtt("SlackDeadLetterQueue", "Arn"),
+    });
+    const queue = resource(t, "SlackDeadLetterQueue", "AWS::SQS::Queue").Properties;
+    // SQS-managed keys: SNS sends without a key policy (a customer-managed key would need one).
+    expect(queue["SqsManagedSseEnabled"]).toBe(true);
+    expect(queue["KmsMasterKeyId"]).toBeUndefined();
+
+    const policies = resourcesOfType(t, "AWS::SQS::QueuePolicy");
+    expect(policies).toHaveLength(1);
+    const policy = policies[0]![1].Properties;
+    expect(policy["Queues"]).toEqual([{ Ref: "SlackDeadLetterQueue" }]);
+    const statements = statementsOf(policy["PolicyDocument"]);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatchObject({
+      Effect: "Allow",
+      Principal: { Service: "sns.amazonaws.com" },
+      Action: "sqs:SendMessage",
+      Resource: getAtt("SlackDeadLetterQueue", "Arn"),
+      Condition: { ArnEquals: { "aws:SourceArn": { Ref: "AlertTopic" } } },
+    });
+  });
+
+  it("a failed invocation is retried at most twice, then kept in the same queue", () => {
+    const configs = resourcesOfType(t, "AWS::Lambda::EventInvokeConfig").filter(([, c]) =>
+      isObject(c.Properties["FunctionName"])
+        ? c.Properties["FunctionName"]["Ref"] === "SlackNotifierLambdaFunction"
+        : false,
+    );
+    expect(configs).toHaveLength(1);
+    const p = configs[0]![1].Properties;
+    expect(p["MaximumRetryAttempts"]).toBeLessThanOrEqual(2);
+    expect(p["MaximumEventAgeInSeconds"]).toBeLessThanOrEqual(21_600);
+    expect(p["DestinationConfig"]).toEqual({
+      OnFailure: { Destination: getAtt("SlackDeadLetterQueue", "Arn") },
+    });
+  });
+
+  it("the webhook URL is not in the environment: the parameter's name is", () => {
+    const env = resource(t, "SlackNotifierLambdaFunction", "AWS::Lambda::Function").Properties["Environment"];
+    const vars = isObject(env) && isObject(env["Variables"]) ? env["Variables"] : {};
+    expect(vars["SLACK_WEBHOOK_PARAMETER"]).toEqual({ Ref: "SlackWebhookParameter" });
+    expect(t.Parameters?.["SlackWebhookParameter"]?.["Default"]).toBe(
+      "/netutil-detector/ci/slack-webhook-url",
+    );
+    expect(optional.Parameters?.["SlackWebhookParameter"]?.["Default"]).toBe("/soc/slack/netutil-hook");
+    // The detector's settings stay with the detector.
+    for (const name of ["TOPIC_ARN", "QUARANTINE_QUEUE_URL", "RULE_CONFIG"])
+      expect(vars[name], name).toBeUndefined();
   });
 });
 
@@ -521,6 +633,41 @@ describe("IAM: least privilege", () => {
       },
       ...shared,
     });
+    expect(byRole(t, "SlackNotifierFunctionRole")).toEqual({
+      WriteOwnLogs: {
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: getAtt("SlackNotifierLogGroup", "Arn"),
+      },
+      // Exactly the one parameter's ARN (its name starts with "/", hence no slash after "parameter").
+      ReadSlackWebhookUrl: {
+        Action: ["ssm:GetParameter"],
+        Resource: {
+          "Fn::Sub":
+            // CloudFormation's ${…}, escaped in the JS template.
+            `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter\${SlackWebhookParameter}`,
+        },
+      },
+      // Present under HasSlackWebhookKmsKey: a SecureString under a customer-managed key.
+      DecryptSlackWebhookUrl: { Action: ["kms:Decrypt"], Resource: { Ref: "SlackWebhookKmsKeyArn" } },
+      PostedAlerts: {
+        Action: ["dynamodb:GetItem", "dynamodb:PutItem"],
+        Resource: getAtt("ProcessTable", "Arn"),
+      },
+      KeepFailedAlerts: { Action: ["sqs:SendMessage"], Resource: getAtt("SlackDeadLetterQueue", "Arn") },
+    });
+    expect(statementBySid(t, "SlackNotifierFunctionRole", "DecryptSlackWebhookUrl").Condition).toEqual({
+      StringEquals: { "kms:ViaService": viaService("ssm") },
+    });
+    expect(t.Conditions?.["HasSlackWebhookKmsKey"]).toEqual({
+      "Fn::Not": [{ "Fn::Equals": [{ Ref: "SlackWebhookKmsKeyArn" }, ""] }],
+    });
+    expect(t.Parameters?.["SlackWebhookKmsKeyArn"]?.["Default"]).toBe("");
+    expect(optional.Parameters?.["SlackWebhookKmsKeyArn"]?.["Default"]).toBe(SSM_KEY);
+    // The parameter's name must be a full path, or the ARN above would name another parameter.
+    const pattern = new RegExp(String(t.Parameters?.["SlackWebhookParameter"]?.["AllowedPattern"]));
+    expect(pattern.test("/netutil-detector/prod/slack-webhook-url")).toBe(true);
+    for (const bad of ["netutil/slack", "/a/*", "/a//b", "/a/", ""])
+      expect(pattern.test(bad), bad).toBe(false);
     // KMS use is limited to calls made through the service that needs it.
     expect(statementBySid(t, "KinesisFunctionRole", "EncryptAlerts").Condition).toEqual({
       StringEquals: { "kms:ViaService": viaService("sns") },
@@ -554,7 +701,12 @@ describe("IAM: least privilege", () => {
 
 describe("function environment", () => {
   const SECRET_NAME = /WEBHOOK|SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE|CREDENTIAL|API_?KEY/i;
-  const SECRET_VALUE = /hooks\.slack\.com|xox[abposr]-|AKIA[0-9A-Z]{16}|-----BEGIN/;
+  const SECRET_VALUE = /hooks\.slack\.com|https?:|xox[abposr]-|AKIA[0-9A-Z]{16}|-----BEGIN/;
+  /**
+   * Names that match SECRET_NAME but hold where the secret is, not the secret: their value must be a
+   * reference to a parameter name (checked below), never a URL.
+   */
+  const SECRET_POINTERS = new Set(["SLACK_WEBHOOK_PARAMETER"]);
 
   const environments = () =>
     lambdaFunctions(t).map(([id, fn]) => {
@@ -567,19 +719,22 @@ describe("function environment", () => {
   it("holds no secret (by name or by look)", () => {
     for (const [id, vars] of environments()) {
       for (const [name, value] of Object.entries(vars)) {
-        expect(name, `${id}: ${name}`).not.toMatch(SECRET_NAME);
+        if (SECRET_POINTERS.has(name))
+          expect(value, `${id}: ${name}`).toEqual({ Ref: "SlackWebhookParameter" });
+        else expect(name, `${id}: ${name}`).not.toMatch(SECRET_NAME);
         expect(JSON.stringify(value), `${id}: ${name}`).not.toMatch(SECRET_VALUE);
       }
     }
   });
 
-  it("is what lib/config.ts accepts once CloudFormation fills in the references", () => {
+  it("is what lib/config.ts (the notifier: lib/slack/slack-config.ts) accepts once CloudFormation fills in the references", () => {
     const deployed: Record<string, Json> = {
       '{"Ref":"ProcessTable"}': "netutil-detector-ci-ProcessTable-1A2B3C4D5E6F",
       '{"Ref":"AlertTopic"}':
         "arn:aws:sns:us-east-1:123456789012:netutil-detector-ci-AlertTopic-1A2B3C4D5E6F",
       '{"Ref":"QuarantineQueue"}':
         "https://sqs.us-east-1.amazonaws.com/123456789012/netutil-detector-ci-QuarantineQueue-1A2B3C4D5E6F",
+      '{"Ref":"SlackWebhookParameter"}': "/netutil-detector/ci/slack-webhook-url",
     };
     for (const [id, vars] of environments()) {
       const env = Object.fromEntries(
@@ -587,7 +742,8 @@ describe("function environment", () => {
       );
       for (const [k, v] of Object.entries(env))
         expect(typeof v, `${id}: ${k} resolves to a string`).toBe("string");
-      expect(() => loadConfig(env as Record<string, string>), id).not.toThrow();
+      const load = id === "SlackNotifierLambdaFunction" ? loadSlackConfig : loadConfig;
+      expect(() => load(env as Record<string, string>), id).not.toThrow();
       expect(env).toMatchObject({
         POWERTOOLS_SERVICE_NAME: "netutil-detector",
         POWERTOOLS_METRICS_NAMESPACE: "NetutilDetector",
