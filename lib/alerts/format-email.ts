@@ -19,8 +19,8 @@ export function formatEmailBody(alert: Alert): string {
  */
 export function defangLinks(text: string): string {
   return text
-    .replace(/\b(h)tt(ps?):\/\//gi, "$1xx$2[://]")
-    .replace(/\b(f)t(ps?):\/\//gi, "$1x$2[://]")
-    .replace(/\b([a-z][a-z0-9+.-]{0,30}):\/\//gi, "$1[://]")
+    .replace(/\b(h)tt(ps?):\/\//gi, "$1xx$2://")
+    .replace(/\b(f)t(ps?):\/\//gi, "$1x$2://")
+    .replace(/:\/\//g, "[://]")
     .replace(/\bwww\./gi, "www[.]");
 }
