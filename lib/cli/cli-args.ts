@@ -1,9 +1,7 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../errors.js";
 import { INPUT_FORMATS, type InputFormat, isInputFormat } from "../telemetry/input-format.js";
-
-export const OUTPUT_FORMATS = ["text", "json"] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+import { OUTPUT_FORMATS, type OutputFormat } from "./alert-output.js";
 
 export const USAGE = `Usage:
   netutil-detector replay [--format ${INPUT_FORMATS.join("|")}] [--output ${OUTPUT_FORMATS.join("|")}]
@@ -17,7 +15,8 @@ the rule "network utility executed from a writable location". Alerts go to stdou
 JSON alert per line with --output json); a summary of what was read goes to stderr.
 
   --format   input format; auto (default) detects it per record
-  --output   text (default) or json
+  --output   text (default); json: one alert document per line; ocsf: one OCSF Detection Finding per line;
+             email: the subject and body recipients get; slack: one Block Kit payload per line
   --config   YAML or JSON tuning file: utilities, tiers, allowlist (see README)
   --no-dedup report every alert, not the first per utility and location within an hour
   --host     host name for records that carry none (auditd lines without node=); default "unknown"

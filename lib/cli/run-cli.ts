@@ -3,15 +3,14 @@ import { stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_DEDUP_WINDOW_MS, MemoryDedupStore, NoDedupStore } from "../alerts/dedup-store.js";
 import { DynamoDbDedupStore } from "../alerts/dynamodb-dedup-store.js";
-import { safeJson } from "../alerts/escape.js";
-import { formatAlertText } from "../alerts/format-text.js";
 import { ConfigError, UsageError } from "../errors.js";
 import { DynamoDbLineageStore } from "../lineage/dynamodb-lineage-store.js";
 import { MemoryLineageStore } from "../lineage/memory-store.js";
 import { replay } from "../pipeline/replay.js";
 import { compileRule } from "../rule/compile-rule.js";
 import { RULE_METADATA } from "../rule/metadata.js";
-import { type Command, type OutputFormat, parseCommand, USAGE } from "./cli-args.js";
+import { alertWriter } from "./alert-output.js";
+import { type Command, parseCommand, USAGE } from "./cli-args.js";
 import { payloadsOfFile, runKinesisDemo } from "./kinesis-demo.js";
 import { loadRuleConfigFile } from "./load-rule-config.js";
 import { dynamoDbClient } from "./local-dynamodb.js";
@@ -43,7 +42,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case "demo": {
         const dir = demoDirectory();
         const payloads = DEMO_FILES.flatMap((file) => payloadsOfFile(`${dir}/${file}`, "demo-host"));
-        const result = await runKinesisDemo(payloads, alertSink(command.output, io));
+        const result = await runKinesisDemo(
+          payloads,
+          alertWriter(command.output, (text) => io.stdout.write(text)),
+        );
         io.stderr.write(formatDemoSummary(result));
         return EXIT_OK;
       }
@@ -56,7 +58,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
             format: command.format,
             defaultHost: command.host,
             deps: { ...stores, rule: compileRule(config) },
-            onAlert: alertSink(command.output, io),
+            onAlert: alertWriter(command.output, (text) => io.stdout.write(text)),
           });
           io.stderr.write(formatSummary(command.file === "-" ? "stdin" : command.file, summary));
         } finally {
@@ -97,14 +99,6 @@ function dynamoDbStores(command: Extract<Command, { kind: "replay" }>) {
       : new NoDedupStore(),
     close: () => client.destroy(),
   };
-}
-
-function alertSink(output: OutputFormat, io: CliIo) {
-  let count = 0;
-  return output === "json"
-    ? (alert: Parameters<typeof formatAlertText>[0]) => io.stdout.write(`${safeJson(alert)}\n`)
-    : (alert: Parameters<typeof formatAlertText>[0]) =>
-        io.stdout.write(`${count++ > 0 ? "\n" : ""}${formatAlertText(alert)}\n`);
 }
 
 async function openFile(path: string): Promise<AsyncIterable<Buffer>> {
