@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { ALERT_JSON_FORMATS } from "./alerts/sns-message.js";
 import { ConfigError } from "./errors.js";
 import { parseRuleConfig, type RuleConfig } from "./rule/rule-config.js";
 
@@ -20,6 +21,8 @@ const envSchema = z.object({
   DEDUP_WINDOW_SECONDS: positiveInt(60, 7 * 86_400, 3_600),
   /** How long a process record lives without being rewritten (DynamoDB TTL). */
   LINEAGE_TTL_SECONDS: positiveInt(3_600, 90 * 86_400, 7 * 86_400),
+  /** What the SNS `sqs` and `https` keys carry: the native alert, or an OCSF Detection Finding. */
+  ALERT_JSON_FORMAT: z.enum(ALERT_JSON_FORMATS).default("native"),
   /** Cap on a gzip CloudWatch Logs envelope once inflated: a decompression bomb stops here. */
   MAX_DECOMPRESSED_BYTES: positiveInt(1 << 16, 64 << 20, 16 << 20),
   /**

@@ -32,6 +32,7 @@ export function wireDetection(env: Readonly<Record<string, string | undefined>>)
     publisher: new SnsAlertPublisher({
       client: new SNSClient({ requestHandler: keepAlive() }),
       topicArn: config.TOPIC_ARN,
+      jsonFormat: config.ALERT_JSON_FORMAT,
     }),
     quarantine: new SqsQuarantine({
       client: new SQSClient({ requestHandler: keepAlive() }),

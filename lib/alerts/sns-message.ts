@@ -2,6 +2,7 @@ import type { Alert, AlertAncestor, AlertImage } from "./alert.js";
 import { escapeText, safeJson } from "./escape.js";
 import { formatEmailBody } from "./format-email.js";
 import { alertTitle } from "./format-text.js";
+import { toOcsfDetectionFinding } from "./ocsf-finding.js";
 
 /**
  * One alert as an SNS publish with `MessageStructure: "json"` (DESIGN §6). Pure: no SDK import, so the size
@@ -40,9 +41,19 @@ export interface SnsMessage {
   readonly trimmed: boolean;
 }
 
+/** The document the `sqs` and `https` keys carry (ALERT_JSON_FORMAT). */
+export const ALERT_JSON_FORMATS = ["native", "ocsf"] as const;
+export type AlertJsonFormat = (typeof ALERT_JSON_FORMATS)[number];
+
 export interface SnsMessageOptions {
   /** The topic's MaximumMessageSize when it was raised above the default (SNS allows up to 1 MiB). */
   readonly maxBytes?: number;
+  /**
+   * `ocsf`: the `sqs` and `https` keys carry an OCSF Detection Finding (a security data lake, a SIEM), built
+   * from the same trimmed alert. The `lambda` key always carries the native alert: the Slack notifier and any
+   * Lambda subscriber read the project's own contract.
+   */
+  readonly jsonFormat?: AlertJsonFormat;
 }
 
 const TRIM_NOTE =
@@ -56,6 +67,8 @@ export function buildSnsMessage(alert: Alert, options: SnsMessageOptions = {}): 
   const fixed = Buffer.byteLength(subject, "utf8") + attributesBytes(attributes);
   const fits = (message: string) => fixed + Buffer.byteLength(message, "utf8") <= maxBytes;
 
+  const format = options.jsonFormat ?? "native";
+  const renderMessage = (a: Alert, trimmed: boolean) => render(a, trimmed, format);
   const whole = renderMessage(alert, false);
   if (fits(whole)) return { subject, message: whole, attributes, trimmed: false };
 
@@ -116,11 +129,12 @@ function attributeValue(text: string): string {
   return value === "" ? "-" : value;
 }
 
-function renderMessage(alert: Alert, trimmed: boolean): string {
+function render(alert: Alert, trimmed: boolean, format: AlertJsonFormat): string {
   const text = wellFormed(formatEmailBody(alert)) + (trimmed ? TRIM_NOTE : "");
   const document: Alert = trimmed ? { ...alert, trimmed: true } : alert;
   const json = deliverableJson(document);
-  return safeJson({ default: text, email: text, sqs: json, lambda: json, https: json });
+  const integration = format === "ocsf" ? deliverableJson(toOcsfDetectionFinding(document)) : json;
+  return safeJson({ default: text, email: text, sqs: integration, lambda: json, https: integration });
 }
 
 /**

@@ -4,13 +4,15 @@ import { DetectorError } from "../errors.js";
 import type { Alert } from "./alert.js";
 import type { AlertPublisher } from "./alert-publisher.js";
 import { escapeAndTruncate } from "./escape.js";
-import { buildSnsMessage } from "./sns-message.js";
+import { type AlertJsonFormat, buildSnsMessage, type SnsMessageOptions } from "./sns-message.js";
 
 export interface SnsAlertPublisherOptions {
   readonly client: SNSClient;
   readonly topicArn: string;
   /** The topic's MaximumMessageSize when raised above SNS's default of 262,144 bytes. */
   readonly maxMessageBytes?: number;
+  /** What the `sqs` and `https` keys carry (ALERT_JSON_FORMAT); native by default. */
+  readonly jsonFormat?: AlertJsonFormat;
 }
 
 /**
@@ -22,16 +24,19 @@ export interface SnsAlertPublisherOptions {
 export class SnsAlertPublisher implements AlertPublisher {
   readonly #client: SNSClient;
   readonly #topicArn: string;
-  readonly #maxBytes: number | undefined;
+  readonly #options: SnsMessageOptions;
 
   constructor(options: SnsAlertPublisherOptions) {
     this.#client = options.client;
     this.#topicArn = options.topicArn;
-    this.#maxBytes = options.maxMessageBytes;
+    this.#options = {
+      ...(options.maxMessageBytes !== undefined && { maxBytes: options.maxMessageBytes }),
+      ...(options.jsonFormat !== undefined && { jsonFormat: options.jsonFormat }),
+    };
   }
 
   async publish(alert: Alert): Promise<void> {
-    const sns = buildSnsMessage(alert, this.#maxBytes === undefined ? {} : { maxBytes: this.#maxBytes });
+    const sns = buildSnsMessage(alert, this.#options);
     try {
       await this.#client.send(
         new PublishCommand({

@@ -9,6 +9,9 @@ import {
   type SnsMessage,
 } from "../../lib/alerts/sns-message.js";
 import { detect, exec, shell } from "../helpers/exec-events.js";
+import { validateDetectionFinding } from "../helpers/ocsf.js";
+import { replayText } from "../helpers/replay-text.js";
+import { CAPTURED_AUDITD, readSample } from "../helpers/samples.js";
 
 async function alertFor(options: { host?: string; script?: string; args?: string[] } = {}): Promise<Alert> {
   const host = options.host ?? "web-01";
@@ -333,5 +336,22 @@ describe("buildSnsMessage", () => {
       );
       expect(trimmedRuns).toBeGreaterThan(0);
     });
+  });
+});
+
+describe("ALERT_JSON_FORMAT=ocsf", () => {
+  it("sqs and https carry an OCSF Detection Finding; lambda keeps the native alert for the notifier", async () => {
+    const { alerts } = await replayText(readSample(CAPTURED_AUDITD));
+    const alert = alerts[0]!;
+    const message = JSON.parse(buildSnsMessage(alert, { jsonFormat: "ocsf" }).message) as Record<
+      string,
+      string
+    >;
+    const finding = JSON.parse(message["sqs"]!);
+    expect(validateDetectionFinding(finding)).toEqual([]);
+    expect(finding.finding_info.uid).toBe(alert.id);
+    expect(message["https"]).toBe(message["sqs"]);
+    expect(JSON.parse(message["lambda"]!)).toEqual(alert);
+    expect(message["email"]).toBe(formatEmailBody(alert));
   });
 });
