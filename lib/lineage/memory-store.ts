@@ -1,4 +1,4 @@
-import type { LineageStore } from "./lineage-store.js";
+import type { LineageStore, ProcessExitRef } from "./lineage-store.js";
 import type { ProcessRecord } from "./process-record.js";
 
 /** Enough for the live processes of a busy fleet's replay; a long replay forgets the least recently used. */
@@ -40,6 +40,19 @@ export class MemoryLineageStore implements LineageStore {
     // Promote after the lookups: a rotation halfway through would drop keys this same call still asks for.
     for (const [key, record] of promoted) this.#set(key, record);
     return found;
+  }
+
+  /** Only the exited process's own record goes: not a newer holder of the pid, not another image id. */
+  async evict(exits: readonly ProcessExitRef[]): Promise<void> {
+    for (const exit of exits) {
+      for (const generation of [this.#young, this.#old]) {
+        const record = generation.get(exit.key);
+        if (record === undefined || record.time > exit.time) continue;
+        if (exit.entityId !== undefined && record.entityId !== undefined && exit.entityId !== record.entityId)
+          continue;
+        generation.delete(exit.key);
+      }
+    }
   }
 
   async putMany(records: ReadonlyMap<string, ProcessRecord>): Promise<void> {

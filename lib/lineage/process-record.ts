@@ -39,6 +39,8 @@ export interface ProcessRecord extends ProcessNode {
   readonly start?: number | undefined;
   /** Audit login session (see ExecProcess.sessionId). */
   readonly sessionId?: string | undefined;
+  /** The source's id of this process image (Tetragon exec_id, ECS entity_id), when it has one. */
+  readonly entityId?: string | undefined;
   readonly ancestors: readonly ProcessNode[];
 }
 

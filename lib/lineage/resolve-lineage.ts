@@ -43,7 +43,8 @@ export function resolveLineage(
   if (
     parentRecord !== undefined &&
     parentRecord.time <= since &&
-    sameSession(parentRecord.sessionId, process.sessionId)
+    sameSession(parentRecord.sessionId, process.sessionId) &&
+    sameEntity(parentRecord.entityId, event.parent?.entityId)
   ) {
     // The parent record is its own node: a record is a ProcessNode, and sharing it costs no copy per event.
     ancestors = mergeTelemetry(prepend(parentRecord, parentRecord.ancestors), event);
@@ -63,6 +64,7 @@ export function resolveLineage(
     ppid: process.ppid,
     start: process.start,
     sessionId: process.sessionId,
+    entityId: process.entityId,
     executable: process.executable,
     invokedPath: process.invokedPath,
     script,
@@ -87,6 +89,11 @@ export const UNSET_SESSION = "4294967295";
  */
 function sameSession(older: string | undefined, newer: string | undefined): boolean {
   return older === undefined || newer === undefined || older === newer || older === UNSET_SESSION;
+}
+
+/** When the telemetry names the parent's image id (Tetragon parent_exec_id), a record of another id is not it. */
+function sameEntity(recorded: string | undefined, named: string | undefined): boolean {
+  return recorded === undefined || named === undefined || recorded === named;
 }
 
 function imageOf(record: ProcessRecord): ProcessImage {

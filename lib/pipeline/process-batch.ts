@@ -6,6 +6,7 @@ import { type ProcessRecord, processKey } from "../lineage/process-record.js";
 import { resolveLineage } from "../lineage/resolve-lineage.js";
 import type { CompiledRule } from "../rule/compile-rule.js";
 import { evaluate } from "../rule/evaluate.js";
+import type { ProcessExit } from "../telemetry/decoder.js";
 import type { ExecEvent } from "../telemetry/exec-event.js";
 import type { Counters } from "./counters.js";
 
@@ -24,6 +25,7 @@ export async function processBatch(
   events: readonly ExecEvent[],
   deps: BatchDeps,
   counters: Counters,
+  exits: readonly ProcessExit[] = [],
 ): Promise<Alert[]> {
   const ordered = events.length > 1 ? orderByHostAndTime(events) : events;
 
@@ -83,6 +85,12 @@ export async function processBatch(
     alerts.push(buildAlert(event, lineage, verdict, seen));
   }
   if (written.size > 0) await deps.store.putMany(written);
+  // After the batch's execs: a child that exec'd before its parent exited has already copied its lineage.
+  if (exits.length > 0 && deps.store.evict) {
+    await deps.store.evict(
+      exits.map((e) => ({ key: processKey(e.host, e.pid), time: e.time, entityId: e.entityId })),
+    );
+  }
   return alerts;
 }
 

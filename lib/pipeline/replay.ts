@@ -1,6 +1,6 @@
 import type { Alert } from "../alerts/alert.js";
 import { createRecordDecoder } from "../telemetry/decode-records.js";
-import type { DecodeOutput } from "../telemetry/decoder.js";
+import type { DecodeOutput, ProcessExit } from "../telemetry/decoder.js";
 import type { ExecEvent } from "../telemetry/exec-event.js";
 import {
   createDocumentJoiner,
@@ -43,22 +43,27 @@ export async function replay(
   const join = options.format === "auditd" ? undefined : createDocumentJoiner();
   const batchSize = options.batchSize ?? REPLAY_BATCH_SIZE;
   let batch: ExecEvent[] = [];
+  let exits: ProcessExit[] = [];
   const outputs: DecodeOutput[] = [];
 
   const drain = async (force: boolean) => {
     for (const output of outputs) {
       if (output.kind === "event") batch.push(output.event);
-      else if (output.kind === "skipped") counters.skipped++;
-      else {
+      else if (output.kind === "skipped") {
+        counters.skipped++;
+        if (output.exit) exits.push(output.exit);
+      } else {
         counters.malformed++;
         if (malformed.length < MALFORMED_LISTED) malformed.push({ line: output.line, reason: output.reason });
       }
     }
     outputs.length = 0;
-    if (batch.length >= batchSize || (force && batch.length > 0)) {
+    if (batch.length >= batchSize || (force && (batch.length > 0 || exits.length > 0))) {
       const events = batch;
+      const ended = exits;
       batch = [];
-      for (const alert of await processBatch(events, options.deps, counters)) {
+      exits = [];
+      for (const alert of await processBatch(events, options.deps, counters, ended)) {
         options.onAlert(alert);
         await options.deps.dedup.markPublished(alert.dedup.key, alert.id, Date.parse(alert.dedup.firstSeen));
       }

@@ -20,11 +20,23 @@ export interface Malformed {
   raw: string;
 }
 
+/** A process that ended (Tetragon `process_exit`, …): its lineage record can go (lib/lineage). */
+export interface ProcessExit {
+  host: string;
+  pid: number;
+  /** Exit time, epoch ms. */
+  time: number;
+  /** The exited image's id when the source has one (Tetragon exec_id): guards against PID reuse. */
+  entityId?: string;
+}
+
 export interface Skipped {
   kind: "skipped";
   line: number;
   /** Why a well-formed record yields no exec event (another syscall, a failed execve, …). */
   reason: string;
+  /** Set when the skipped record reports a process exit. */
+  exit?: ProcessExit;
 }
 
 export type DecodeOutput = { kind: "event"; event: ExecEvent; line: number } | Malformed | Skipped;
@@ -43,6 +55,17 @@ export interface JsonDecoder {
   /** Cheap structural test used by `--format auto`. */
   matches(value: unknown): boolean;
   decode(value: unknown, record: RawRecord, ctx: DecodeContext): DecodeOutput;
+}
+
+/**
+ * A decoder of one line-oriented text source that is neither an audit line nor JSON (Sysmon for Linux XML as
+ * it arrives through syslog).
+ */
+export interface TextLineDecoder {
+  readonly format: SourceFormat;
+  /** Cheap test used by `--format auto`. */
+  matchesText(text: string): boolean;
+  decodeText(text: string, record: RawRecord, ctx: DecodeContext): DecodeOutput;
 }
 
 export const malformed = (record: RawRecord, reason: string): Malformed => ({

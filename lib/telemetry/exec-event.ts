@@ -3,7 +3,18 @@
  * Names follow ECS where ECS has one. Times are epoch milliseconds.
  */
 
-export const SOURCE_FORMATS = ["auditd", "laurel", "ecs", "native"] as const;
+export const SOURCE_FORMATS = [
+  "auditd",
+  "laurel",
+  "ecs",
+  "native",
+  "tetragon",
+  "falco",
+  "osquery",
+  "sysmon",
+  "ocsf",
+  "datadog",
+] as const;
 export type SourceFormat = (typeof SOURCE_FORMATS)[number];
 
 export interface ExecProcess {

@@ -6,7 +6,7 @@ import { type Counters, newCounters } from "../pipeline/counters.js";
 import { type BatchDeps, processBatch } from "../pipeline/process-batch.js";
 import type { QuarantinedRecord, QuarantineSink } from "../quarantine/quarantine-sink.js";
 import { createRecordDecoder, type RecordDecoder } from "../telemetry/decode-records.js";
-import type { DecodeOutput } from "../telemetry/decoder.js";
+import type { DecodeOutput, ProcessExit } from "../telemetry/decoder.js";
 import type { ExecEvent } from "../telemetry/exec-event.js";
 import { createDocumentJoiner, flushDocumentJoiner, frameText } from "../telemetry/framing.js";
 import type { OpenedPayload } from "../telemetry/transport.js";
@@ -116,6 +116,7 @@ export async function detectUnits(
   };
 
   const events: ExecEvent[] = [];
+  const exits: ProcessExit[] = [];
   const eventUnit = new Map<string, number>();
   for (const output of outputs) {
     if (output.kind === "event") {
@@ -123,6 +124,7 @@ export async function detectUnits(
       eventUnit.set(output.event.source.eventId, unitOfLine(output.line).unit);
     } else if (output.kind === "skipped") {
       counters.skipped++;
+      if (output.exit) exits.push(output.exit);
     } else {
       counters.malformed++;
       const { unit, local } = unitOfLine(output.line);
@@ -138,7 +140,7 @@ export async function detectUnits(
 
   let alerts: Alert[] = [];
   try {
-    alerts = await processBatch(events, deps, counters);
+    alerts = await processBatch(events, deps, counters, exits);
   } catch (error) {
     // Lineage could not be read or written: the whole batch goes again (its alerts were not published).
     fail(0, asDetectorError(error, "lineage store"));
