@@ -15,8 +15,12 @@ export function formatSummary(input: string, summary: ReplaySummary): string {
       (m) => `  malformed record at line ${m.line}: ${escapeAndTruncate(m.reason, 300)}`,
     ),
   ];
-  if (c.malformed > summary.malformed.length)
+  if (c.malformed > summary.malformed.length) {
     lines.push(`  … and ${c.malformed - summary.malformed.length} more malformed records`);
+  }
+  // Skips are not errors, but a source configured to omit what the detector needs shows up only here.
+  const reasons = [...c.skipReasons].sort((a, b) => b[1] - a[1]).slice(0, 5);
+  for (const [reason, count] of reasons) lines.push(`  skipped ${count}: ${escapeAndTruncate(reason, 200)}`);
   return `${lines.join("\n")}\n`;
 }
 

@@ -9,7 +9,7 @@ import {
   frameLines,
 } from "../telemetry/framing.js";
 import type { InputFormat } from "../telemetry/input-format.js";
-import { type Counters, newCounters } from "./counters.js";
+import { type Counters, countSkip, newCounters } from "./counters.js";
 import { type BatchDeps, processBatch } from "./process-batch.js";
 
 /** Events per batch: the same order of size as a Kinesis batch, so the CLI backtests the Lambda's behaviour. */
@@ -50,7 +50,7 @@ export async function replay(
     for (const output of outputs) {
       if (output.kind === "event") batch.push(output.event);
       else if (output.kind === "skipped") {
-        counters.skipped++;
+        countSkip(counters, output.reason);
         if (output.exit) exits.push(output.exit);
       } else {
         counters.malformed++;

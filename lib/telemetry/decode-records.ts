@@ -1,27 +1,56 @@
-import type { DecodeContext, DecodeOutput, JsonDecoder, RawRecord } from "./decoder.js";
+import type { DecodeContext, DecodeOutput, JsonDecoder, RawRecord, TextLineDecoder } from "./decoder.js";
 import { malformed } from "./decoder.js";
 import type { FramedRecord } from "./framing.js";
 import type { InputFormat } from "./input-format.js";
 import { createAuditdDecoder } from "./sources/auditd.js";
+import { datadogCwsDecoder } from "./sources/datadog-cws.js";
 import { ecsDecoder } from "./sources/ecs.js";
+import { falcoDecoder } from "./sources/falco.js";
+import { falcoTextDecoder } from "./sources/falco-text.js";
 import { laurelDecoder } from "./sources/laurel.js";
 import { nativeDecoder } from "./sources/native.js";
-
-/** Order matters for `auto`: the most specific shapes first (laurel and native carry markers; ECS is broad). */
-const JSON_DECODERS: readonly JsonDecoder[] = [laurelDecoder, nativeDecoder, ecsDecoder];
+import { ocsfProcessDecoder } from "./sources/ocsf-process.js";
+import { osqueryDecoder } from "./sources/osquery.js";
+import { sysmonLinuxDecoder } from "./sources/sysmon-linux.js";
+import { tetragonDecoder } from "./sources/tetragon.js";
 
 /**
- * Framed records → decode outputs, for one format or `auto` (per record: `type=`/`node=` lines go to the
- * auditd decoder, JSON objects to the first JSON decoder that recognises them). Never throws on input.
+ * Order matters for `auto`: the shapes with markers first (laurel `ID`+`SYSCALL`, native `schema`, Tetragon's
+ * event key, Falco's `output_fields`+`rule`, osquery's `columns`, OCSF's `class_uid`, Datadog's `evt`); ECS last,
+ * because any JSON with a `process` object and an `@timestamp` looks like ECS.
  */
+const JSON_DECODERS: readonly JsonDecoder[] = [
+  laurelDecoder,
+  nativeDecoder,
+  tetragonDecoder,
+  falcoDecoder,
+  osqueryDecoder,
+  ocsfProcessDecoder,
+  datadogCwsDecoder,
+  ecsDecoder,
+];
+
+/**
+ * Text lines that are neither audit lines nor JSON. Tried only after those two: an auditd argument may hold
+ * `<Event><EventID>` unencoded, and must not be taken for broken Sysmon XML.
+ */
+const TEXT_DECODERS: readonly TextLineDecoder[] = [sysmonLinuxDecoder, falcoTextDecoder];
+
 export interface RecordDecoder {
   push(record: FramedRecord, out: DecodeOutput[]): void;
   flush(out: DecodeOutput[]): void;
 }
 
+/**
+ * Framed records → decode outputs, for one format or `auto` (per record: `type=`/`node=` lines go to the
+ * auditd decoder, JSON objects to the first JSON decoder that recognises them, other lines to the text
+ * decoders; a log shipper's `{"log": line}` wrapper is opened once). Never throws on input.
+ */
 export function createRecordDecoder(format: InputFormat, ctx: DecodeContext): RecordDecoder {
   const auditd = createAuditdDecoder(ctx);
-  const only = JSON_DECODERS.find((d) => d.format === format);
+  const auto = format === "auto";
+  const jsonDecoders = auto ? JSON_DECODERS : JSON_DECODERS.filter((d) => d.format === format);
+  const textDecoders = auto ? TEXT_DECODERS : TEXT_DECODERS.filter((d) => d.format === format);
 
   const decodeJson = (record: RawRecord, out: DecodeOutput[], nested: boolean) => {
     let value: unknown;
@@ -31,17 +60,18 @@ export function createRecordDecoder(format: InputFormat, ctx: DecodeContext): Re
       out.push(malformed(record, `invalid JSON: ${(error as Error).message}`));
       return;
     }
-    const decoder = only ?? JSON_DECODERS.find((d) => d.matches(value));
-    const wrapped = decoder === undefined && !nested ? shipperLine(value) : undefined;
+    const decoder = jsonDecoders.find((d) => d.matches(value));
+    if (decoder !== undefined) {
+      if (decoder.decodeAll) safelyAll(decoder, value, record, ctx, out);
+      else out.push(safely(decoder, value, record, ctx));
+      return;
+    }
+    const wrapped = auto && !nested ? shipperLine(value) : undefined;
     if (wrapped !== undefined) {
       // A log shipper's wrapper around the raw line: decode the line itself, once.
       push({ text: wrapped, line: record.line }, out, true);
-    } else if (decoder === undefined) {
-      out.push(malformed(record, "JSON record of no known format (laurel, ECS, native)"));
-    } else if (only !== undefined && !only.matches(value)) {
-      out.push(malformed(record, `not a ${only.format} record`));
     } else {
-      out.push(safely(decoder, value, record, ctx));
+      out.push(malformed(record, auto ? "JSON record of no known format" : `not a ${format} record`));
     }
   };
 
@@ -56,12 +86,16 @@ export function createRecordDecoder(format: InputFormat, ctx: DecodeContext): Re
     }
     const first = firstSignificant(record.text);
     if (first === "") return; // blank lines separate nothing and count as nothing
-    if (format === "auto" && (first === "t" || first === "n")) {
+    if (auto && (first === "t" || first === "n")) {
       auditd.push(record, out);
-    } else if (first === "{" || first === "[" || format !== "auto") {
+    } else if ((first === "{" || first === "[") && jsonDecoders.length > 0) {
       decodeJson(record, out, nested);
     } else {
-      out.push(malformed(record, "unrecognised record: neither an audit line (type=/node=) nor JSON"));
+      const text = textDecoders.find((d) => d.matchesText(record.text));
+      if (text !== undefined) out.push(safelyText(text, record, ctx));
+      else if (jsonDecoders.length > 0 && !auto) decodeJson(record, out, nested);
+      else
+        out.push(malformed(record, "unrecognised record: not an audit line, JSON, or a known text format"));
     }
   };
 
@@ -96,6 +130,28 @@ function firstSignificant(text: string): string {
 function safely(decoder: JsonDecoder, value: unknown, record: RawRecord, ctx: DecodeContext): DecodeOutput {
   try {
     return decoder.decode(value, record, ctx);
+  } catch (error) {
+    return malformed(record, `${decoder.format}: ${(error as Error).message}`);
+  }
+}
+
+function safelyAll(
+  decoder: JsonDecoder,
+  value: unknown,
+  record: RawRecord,
+  ctx: DecodeContext,
+  out: DecodeOutput[],
+) {
+  try {
+    decoder.decodeAll!(value, record, ctx, out);
+  } catch (error) {
+    out.push(malformed(record, `${decoder.format}: ${(error as Error).message}`));
+  }
+}
+
+function safelyText(decoder: TextLineDecoder, record: RawRecord, ctx: DecodeContext): DecodeOutput {
+  try {
+    return decoder.decodeText(record.text, record, ctx);
   } catch (error) {
     return malformed(record, `${decoder.format}: ${(error as Error).message}`);
   }

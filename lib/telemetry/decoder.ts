@@ -55,6 +55,8 @@ export interface JsonDecoder {
   /** Cheap structural test used by `--format auto`. */
   matches(value: unknown): boolean;
   decode(value: unknown, record: RawRecord, ctx: DecodeContext): DecodeOutput;
+  /** For sources whose one record holds several events (osquery batch results): all of them, in order. */
+  decodeAll?(value: unknown, record: RawRecord, ctx: DecodeContext, out: DecodeOutput[]): void;
 }
 
 /**

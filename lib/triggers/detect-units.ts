@@ -2,7 +2,7 @@ import type { Alert } from "../alerts/alert.js";
 import type { AlertPublisher } from "../alerts/alert-publisher.js";
 import { escapeAndTruncate } from "../alerts/escape.js";
 import { DetectorError } from "../errors.js";
-import { type Counters, newCounters } from "../pipeline/counters.js";
+import { type Counters, countSkip, newCounters } from "../pipeline/counters.js";
 import { type BatchDeps, processBatch } from "../pipeline/process-batch.js";
 import type { QuarantinedRecord, QuarantineSink } from "../quarantine/quarantine-sink.js";
 import { createRecordDecoder, type RecordDecoder } from "../telemetry/decode-records.js";
@@ -123,7 +123,7 @@ export async function detectUnits(
       events.push(output.event);
       eventUnit.set(output.event.source.eventId, unitOfLine(output.line).unit);
     } else if (output.kind === "skipped") {
-      counters.skipped++;
+      countSkip(counters, output.reason);
       if (output.exit) exits.push(output.exit);
     } else {
       counters.malformed++;
