@@ -1,6 +1,6 @@
 import type { ExecProcess } from "../telemetry/exec-event.js";
 import { basename } from "./paths.js";
-import { type CategoryName, MODE_GATED, MULTI_CALL_BINARIES } from "./utilities.js";
+import { type CategoryName, MODE_GATED, MULTI_CALL_BINARIES, UTILITY_CATEGORIES } from "./utilities.js";
 
 export interface UtilityMatch {
   readonly name: string;
@@ -53,16 +53,10 @@ function match(
   return { name, category, args };
 }
 
-const EXEC_FLAG_RELAYS = new Set([
-  "nc",
-  "netcat",
-  "ncat",
-  "nc.openbsd",
-  "nc.traditional",
-  "netcat.openbsd",
-  "netcat.traditional",
-  "pwncat",
-]);
+/** The netcat family and pwncat take `-e`/`-c` to run a program; socat, telnet and openssl do not. */
+const EXEC_FLAG_RELAYS: ReadonlySet<string> = new Set(
+  UTILITY_CATEGORIES.socket.utilities.filter((u) => u !== "socat" && u !== "telnet" && u !== "openssl"),
+);
 const EXEC_FLAGS = new Set(["-e", "-c", "--exec", "--sh-exec", "--lua-exec"]);
 
 /** `nc -e /bin/sh`, `ncat --sh-exec`, `socat … EXEC:/bin/sh`: the relay hands a shell to the peer. */

@@ -12,6 +12,7 @@ import {
   isObj,
   type JsonObject,
   MAX_ARGS,
+  splitOnSpaces,
   toEpochMs,
 } from "./json-access.js";
 
@@ -75,13 +76,7 @@ const readArgs = (proc: JsonObject): Args => {
   // spaces, and `title` is the kernel proctitle, capped at 128 bytes (argc below flags that cut).
   const line = getStr(proc, "command_line") ?? getStr(proc, "title");
   if (line === undefined) return { args: [], truncated: false };
-  const args: string[] = [];
-  for (const part of line.split(" ")) {
-    if (part === "") continue;
-    if (args.length === MAX_ARGS) return { args, truncated: true };
-    args.push(part);
-  }
-  return { args, truncated: false };
+  return splitOnSpaces(line);
 };
 
 /** `process.executable`, else aucoalesce `process.exe`, else the bare `process.name`. */

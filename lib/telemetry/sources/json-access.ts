@@ -96,3 +96,17 @@ export const toEpochMs = (value: unknown): number | undefined => {
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : ms;
 };
+
+/**
+ * A command line the source gives only as one string (osquery `cmdline`, Sysmon `CommandLine`, ECS `title`):
+ * split on spaces, capped at MAX_ARGS. Lossy for arguments that hold spaces, and the best the data allows.
+ */
+export const splitOnSpaces = (line: string): { args: string[]; truncated: boolean } => {
+  const args: string[] = [];
+  for (const part of line.split(" ")) {
+    if (part === "") continue;
+    if (args.length === MAX_ARGS) return { args, truncated: true };
+    args.push(part);
+  }
+  return { args, truncated: false };
+};

@@ -1,7 +1,17 @@
 import type { DecodeContext, DecodeOutput, JsonDecoder, RawRecord } from "../decoder.js";
 import { malformed, skipped } from "../decoder.js";
 import type { ExecEvent, ExecParent, ExecProcess } from "../exec-event.js";
-import { getArr, getObj, getStr, isObj, type JsonObject, MAX_ARGS, toInt, toNum } from "./json-access.js";
+import {
+  getArr,
+  getObj,
+  getStr,
+  isObj,
+  type JsonObject,
+  MAX_ARGS,
+  splitOnSpaces,
+  toInt,
+  toNum,
+} from "./json-access.js";
 
 /**
  * osquery scheduled-query results of the `process_events` table (Audit-based; `bpf_process_events`, the eBPF
@@ -70,15 +80,7 @@ const whyNotExec = (columns: JsonObject, queryName: string): string | undefined 
 
 type Args = { args: string[]; truncated: boolean };
 
-const splitCmdline = (cmdline: string): Args => {
-  const args: string[] = [];
-  for (const part of cmdline.split(" ")) {
-    if (part === "") continue;
-    if (args.length === MAX_ARGS) return { args, truncated: true };
-    args.push(part);
-  }
-  return { args, truncated: false };
-};
+const splitCmdline = (cmdline: string): Args => splitOnSpaces(cmdline);
 
 /** `json_cmdline` (bpf_process_events) is a JSON array of the argv; `undefined` when absent or not that. */
 const jsonArgs = (columns: JsonObject): Args | undefined => {

@@ -8,7 +8,7 @@ import type {
 } from "../decoder.js";
 import { malformed, skipped } from "../decoder.js";
 import type { ExecEvent, ExecParent, ExecProcess } from "../exec-event.js";
-import { MAX_ARGS, toEpochMs, toInt } from "./json-access.js";
+import { splitOnSpaces, toEpochMs, toInt } from "./json-access.js";
 
 /**
  * Sysmon for Linux (Sysinternals) logs each event to syslog as one line of XML, written by pugixml without
@@ -326,13 +326,7 @@ type Args = { args: string[]; truncated: boolean };
 const splitCommandLine = (line: string | undefined): Args => {
   // No command line at all (`-`): the arguments are unknown, not empty.
   if (line === undefined) return { args: [], truncated: true };
-  const args: string[] = [];
-  for (const part of line.split(" ")) {
-    if (part === "") continue;
-    if (args.length === MAX_ARGS) return { args, truncated: true };
-    args.push(part);
-  }
-  return { args, truncated: false };
+  return splitOnSpaces(line);
 };
 
 const processExit = (xml: SysmonXml, host: string, record: RawRecord): Skipped => {
