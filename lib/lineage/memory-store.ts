@@ -2,7 +2,7 @@ import type { LineageStore, ProcessExitRef } from "./lineage-store.js";
 import type { ProcessRecord } from "./process-record.js";
 
 /** Enough for the live processes of a busy fleet's replay; a long replay forgets the least recently used. */
-export const DEFAULT_MEMORY_CAPACITY = 200_000;
+export const DEFAULT_MEMORY_CAPACITY = 100_000;
 
 /**
  * The in-memory lineage store (CLI, unit tests), bounded so that replaying a month of logs does not grow
