@@ -1,6 +1,7 @@
 import { createReadStream, existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import packageJson from "../../package.json" with { type: "json" };
 import { DEFAULT_DEDUP_WINDOW_MS, MemoryDedupStore, NoDedupStore } from "../alerts/dedup-store.js";
 import { DynamoDbDedupStore } from "../alerts/dynamodb-dedup-store.js";
 import { ConfigError, UsageError } from "../errors.js";
@@ -37,7 +38,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         io.stdout.write(`${USAGE}\n`);
         return EXIT_OK;
       case "version":
-        io.stdout.write(`netutil-detector ${RULE_METADATA.version} (rule ${RULE_METADATA.id})\n`);
+        io.stdout.write(
+          `netutil-detector ${packageJson.version} (rule ${RULE_METADATA.id} ${RULE_METADATA.version})\n`,
+        );
         return EXIT_OK;
       case "demo": {
         const dir = demoDirectory();

@@ -196,3 +196,11 @@ describe("the built bin (dist/cli.js, as npx runs it)", () => {
     await expect(run(process.execPath, [bin, "replay", "/nonexistent"])).rejects.toMatchObject({ code: 2 });
   });
 });
+
+describe("--version", () => {
+  it("names the package version and the rule with its version", async () => {
+    const { code, stdout } = await cli(["--version"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^netutil-detector \d+\.\d+\.\d+ \(rule netutil-writable-exec \d+\.\d+\.\d+\)\n$/);
+  });
+});
