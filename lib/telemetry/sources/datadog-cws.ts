@@ -11,8 +11,8 @@ import {
   isObj,
   type JsonObject,
   MAX_ARGS,
+  toEpochMsScaled,
 } from "./json-access.js";
-import { toEpochMsScaled } from "./ocsf-process.js";
 
 /**
  * Datadog Workload Protection (Cloud Workload Security, CWS) events as the agent serialises them

@@ -12,9 +12,8 @@ import {
   isObj,
   type JsonObject,
   MAX_ARGS,
-  toEpochMs,
+  toEpochMsScaled,
   toInt,
-  toNum,
 } from "./json-access.js";
 
 /**
@@ -48,26 +47,6 @@ const MAX_ANCESTRY = 64;
 const quote = (text: string): string => JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
 
 const nonEmpty = (text: string | undefined): string | undefined => (text === "" ? undefined : text);
-
-// 8.64e15 is the last instant a JS Date can hold.
-const MAX_EPOCH_MS = 8.64e15;
-
-/**
- * Epoch ms from a number or numeric string in seconds, ms, µs or ns (told apart by magnitude: OCSF says ms,
- * but mappers copy whatever their source had), or from an ISO-8601 string; `undefined` when none of these.
- */
-export const toEpochMsScaled = (value: unknown): number | undefined => {
-  const n = toNum(value);
-  if (n === undefined) return typeof value === "string" ? toEpochMs(value) : undefined;
-  if (n < 0) return undefined;
-  // 1e11 s is the year 5138 and 1e11 ms is 1973: no real event time sits on the wrong side of either.
-  let ms: number;
-  if (n < 1e11) ms = Math.round(n * 1000);
-  else if (n < 1e14) ms = Math.floor(n);
-  else if (n < 1e17) ms = Math.floor(n / 1e3);
-  else ms = Math.floor(n / 1e6);
-  return ms <= MAX_EPOCH_MS ? ms : undefined;
-};
 
 export interface SplitCommandLine {
   args: string[];

@@ -4,11 +4,8 @@ import type { DecodeOutput, RawRecord } from "../../../lib/telemetry/decoder.js"
 import type { ExecEvent } from "../../../lib/telemetry/exec-event.js";
 import { datadogCwsDecoder } from "../../../lib/telemetry/sources/datadog-cws.js";
 import { ecsDecoder } from "../../../lib/telemetry/sources/ecs.js";
-import {
-  ocsfProcessDecoder,
-  splitCommandLine,
-  toEpochMsScaled,
-} from "../../../lib/telemetry/sources/ocsf-process.js";
+import { toEpochMsScaled } from "../../../lib/telemetry/sources/json-access.js";
+import { ocsfProcessDecoder, splitCommandLine } from "../../../lib/telemetry/sources/ocsf-process.js";
 import { detect } from "../../helpers/exec-events.js";
 import { assertSurvivesMutations } from "../../helpers/fuzz-json.js";
 import { readSample } from "../../helpers/samples.js";
