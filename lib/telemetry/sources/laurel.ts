@@ -160,6 +160,22 @@ const invokedPathOf = (value: JsonObject): string | undefined => {
   return undefined;
 };
 
+/**
+ * An audit record type as laurel names its keys (`SYSCALL`, `USER_AUTH`, `DAEMON_START`, `ANOM_ABEND`…): upper
+ * case, digits and underscores. `ID` and `NODE` are laurel's own fields, not records.
+ */
+const RECORD_TYPE = /^[A-Z][A-Z0-9_]{1,39}$/;
+
+/** The record types of a laurel event other than SYSCALL (at most 8), in the order laurel wrote them. */
+const recordTypesOf = (value: JsonObject): string[] => {
+  const types: string[] = [];
+  for (const key of Object.keys(value)) {
+    if (key !== "ID" && key !== "NODE" && key !== "SYSCALL" && RECORD_TYPE.test(key)) types.push(key);
+    if (types.length >= 8) break;
+  }
+  return types;
+};
+
 const decodeLaurel = (value: unknown, record: RawRecord, ctx: DecodeContext): DecodeOutput => {
   if (!isObj(value)) return malformed(record, "laurel: record is not a JSON object");
   const id = getStr(value, "ID");
@@ -167,6 +183,14 @@ const decodeLaurel = (value: unknown, record: RawRecord, ctx: DecodeContext): De
   const time = parseId(id);
   if (time === undefined)
     return malformed(record, `laurel: ID ${JSON.stringify(id.slice(0, 40))} is not SEC.MS:SERIAL`);
+  const rawSys = value["SYSCALL"];
+  if (rawSys === undefined) {
+    // laurel writes every audit event, not only syscalls: daemon starts and rotations, PAM logins, crashes.
+    // None is an exec; each is counted under its type (the first record's) so that the summary says what came.
+    const types = recordTypesOf(value);
+    if (types.length === 0) return malformed(record, "laurel: event has no audit record");
+    return skipped(record, `laurel: ${types[0]} event (not an exec)`);
+  }
   const sys = getObj(value, "SYSCALL");
   if (sys === undefined)
     return malformed(record, `laurel: ${fieldReason(value, "SYSCALL", "SYSCALL", "an object")}`);
@@ -243,7 +267,11 @@ const decodeLaurel = (value: unknown, record: RawRecord, ctx: DecodeContext): De
 
 export const laurelDecoder: JsonDecoder = {
   format: "laurel",
-  matches: (value) => isObj(value) && typeof value["ID"] === "string" && isObj(value["SYSCALL"]),
+  // An `ID` of laurel's SEC.MS:SERIAL shape and at least one audit record key: no other source looks so.
+  matches: (value) =>
+    isObj(value) &&
+    typeof value["ID"] === "string" &&
+    (isObj(value["SYSCALL"]) || (parseId(value["ID"]) !== undefined && recordTypesOf(value).length > 0)),
   decode: (value, record, ctx) => {
     try {
       return decodeLaurel(value, record, ctx);

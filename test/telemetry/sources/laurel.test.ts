@@ -244,6 +244,37 @@ describe("unescapeLaurel", () => {
   });
 });
 
+describe("laurel events that are not syscalls", () => {
+  // laurel writes a line for every audit event; these shapes are its output for daemon, PAM and crash records.
+  it.each([
+    ["DAEMON_START", { ID: "1795822040.001:1", DAEMON_START: { op: "start", ver: "3.0.9", res: "success" } }],
+    ["DAEMON_ROTATE", { ID: "1795822040.002:2", DAEMON_ROTATE: { op: "rotate-logs", res: "success" } }],
+    ["USER_AUTH", { ID: "1795822040.003:3", USER_AUTH: { pid: 9, uid: 0, msg: { op: "PAM:authentication" } } }],
+    ["USER_ACCT", { ID: "1795822040.004:4", USER_ACCT: { pid: 9, uid: 0, msg: { op: "PAM:accounting" } } }],
+    ["CRED_ACQ", { ID: "1795822040.005:5", CRED_ACQ: { pid: 9, uid: 0, msg: { op: "PAM:setcred" } } }],
+    ["USER_START", { ID: "1795822040.006:6", USER_START: { pid: 9, msg: { op: "PAM:session_open" } } }],
+    ["USER_END", { ID: "1795822040.007:7", USER_END: { pid: 9, msg: { op: "PAM:session_close" } } }],
+    ["CRED_DISP", { ID: "1795822040.008:8", CRED_DISP: { pid: 9, msg: { op: "PAM:setcred" } } }],
+    ["USER", { ID: "1795822040.009:9", USER: { pid: 9, msg: { op: "custom" } } }],
+    ["ANOM_ABEND", { ID: "1795822040.010:10", ANOM_ABEND: { pid: 9, comm: "sleep", sig: 11 }, NODE: "vm" }],
+  ])("%s: recognised as laurel and skipped under its type, never malformed", (type, value) => {
+    expect(laurelDecoder.matches(value)).toBe(true);
+    expect(decodeValue(value)).toEqual({
+      kind: "skipped",
+      line: 1,
+      reason: `laurel: ${type} event (not an exec)`,
+    });
+  });
+
+  it.each([
+    ["no record at all", { ID: "1795822040.001:1" }],
+    ["an ID of another shape", { ID: "user-42", USER_AUTH: { pid: 9 } }],
+    ["lower-case keys only", { ID: "1795822040.001:1", user: { pid: 9 } }],
+  ])("%s: not taken for laurel", (_name, value) => {
+    expect(laurelDecoder.matches(value)).toBe(false);
+  });
+});
+
 describe("laurelDecoder on bad data", () => {
   const mutate = (edit: (value: ReturnType<typeof sampleObject>) => void): unknown => {
     const value = sampleObject(NSLOOKUP_LINE);
