@@ -8,7 +8,15 @@ import { awsCallError, type RetryOptions, retryPartial } from "../aws/retry.js";
 import { DetectorError } from "../errors.js";
 import type { LineageStore } from "./lineage-store.js";
 import type { ProcessRecord } from "./process-record.js";
-import { decodeRecord, encodeRecord, PK, pkOfProcessKey, RECORD_ATTRIBUTE } from "./record-codec.js";
+import {
+  decodeRecord,
+  encodeRecord,
+  isExpired,
+  PK,
+  pkOfProcessKey,
+  RECORD_ATTRIBUTE,
+  TTL_ATTRIBUTE,
+} from "./record-codec.js";
 
 /** DynamoDB's limits per call: 100 keys per BatchGetItem, 25 requests per BatchWriteItem. */
 const MAX_GET_KEYS = 100;
@@ -39,6 +47,8 @@ export interface LineageStoreStats {
   retries: number;
   /** Items that were found but could not be decoded: the process is treated as unknown. */
   corrupt: number;
+  /** Items past their `expiresAt` that DynamoDB's TTL sweep (which can lag by days) had not deleted yet. */
+  expired: number;
 }
 
 /**
@@ -48,7 +58,7 @@ export interface LineageStoreStats {
  * and if it never goes through the batch fails with a retryable error so that Kinesis redelivers it.
  */
 export class DynamoDbLineageStore implements LineageStore {
-  readonly stats: LineageStoreStats = { calls: 0, retries: 0, corrupt: 0 };
+  readonly stats: LineageStoreStats = { calls: 0, retries: 0, corrupt: 0, expired: 0 };
   readonly #client: DynamoDBClient;
   readonly #table: string;
   readonly #ttlSeconds: number;
@@ -72,6 +82,7 @@ export class DynamoDbLineageStore implements LineageStore {
     for (const key of keys) keyOfPk.set(pkOfProcessKey(key), key);
     if (keyOfPk.size === 0) return found;
 
+    const nowSeconds = this.#now() / 1000;
     const left = await retryPartial(
       [...keyOfPk.keys()],
       async (pks, attempt) => {
@@ -83,6 +94,11 @@ export class DynamoDbLineageStore implements LineageStore {
             const pk = item[PK]?.S;
             const key = pk === undefined ? undefined : keyOfPk.get(pk);
             if (key === undefined) continue;
+            // Expired is gone: TTL deletes late, and a week-old record of a pid is another process's.
+            if (isExpired(item, nowSeconds)) {
+              this.stats.expired++;
+              continue;
+            }
             const record = decodeRecord(item, key);
             if (record === undefined) this.stats.corrupt++;
             else found.set(key, record);
@@ -127,9 +143,9 @@ export class DynamoDbLineageStore implements LineageStore {
           RequestItems: {
             [this.#table]: {
               Keys: pks.map((pk) => ({ [PK]: { S: pk } })),
-              // Only the key (to map items back) and the record: not the TTL attribute.
-              ProjectionExpression: "#pk, #r",
-              ExpressionAttributeNames: { "#pk": PK, "#r": RECORD_ATTRIBUTE },
+              // The key (to map items back), the record and its expiry; nothing else an item may carry.
+              ProjectionExpression: "#pk, #r, #ttl",
+              ExpressionAttributeNames: { "#pk": PK, "#r": RECORD_ATTRIBUTE, "#ttl": TTL_ATTRIBUTE },
               ConsistentRead: this.#consistentRead,
             },
           },

@@ -78,6 +78,12 @@ export function decodeRecord(item: DynamoItem | undefined, key: string): Process
   return deserializeRecord(json, key.slice(0, at), pid);
 }
 
+/** An item whose TTL has passed (`expiresAt` in epoch seconds at or before `nowSeconds`); no TTL never expires. */
+export function isExpired(item: DynamoItem, nowSeconds: number): boolean {
+  const expiresAt = Number(item[TTL_ATTRIBUTE]?.N);
+  return Number.isFinite(expiresAt) && expiresAt <= nowSeconds;
+}
+
 /** How far a record is trimmed, level by level, until its JSON fits MAX_RECORD_JSON_BYTES. */
 interface Budget {
   /** Characters of args per image, in all. */

@@ -13,6 +13,7 @@ import type { RetryOptions } from "../../lib/aws/retry.js";
 import { DetectorError } from "../../lib/errors.js";
 import { DynamoDbLineageStore } from "../../lib/lineage/dynamodb-lineage-store.js";
 import { type ProcessRecord, processKey } from "../../lib/lineage/process-record.js";
+import { encodeRecord } from "../../lib/lineage/record-codec.js";
 import { newCounters } from "../../lib/pipeline/counters.js";
 import { processBatch } from "../../lib/pipeline/process-batch.js";
 import { compileRule } from "../../lib/rule/compile-rule.js";
@@ -133,7 +134,7 @@ describe("DynamoDbLineageStore on dynalite", () => {
     expect(found.size).toBe(250);
     for (const r of records) expect(found.get(processKey(r.host, r.pid))).toEqual(r);
     for (const key of missing) expect(found.has(key)).toBe(false);
-    expect(store.stats).toEqual({ calls: 13, retries: 0, corrupt: 0 });
+    expect(store.stats).toEqual({ calls: 13, retries: 0, corrupt: 0, expired: 0 });
   });
 
   it("records outlive the store: a new instance with a new client reads them (another function instance)", async () => {
@@ -198,11 +199,11 @@ describe("DynamoDbLineageStore on dynalite", () => {
     expect(found.size).toBe(150);
     // Round 1: 100 + 50 keys, half of each left (75); round 2: one call of 75 keys.
     expect(count("BatchGetItemCommand")).toBe(3);
-    expect(store.stats).toEqual({ calls: 3, retries: 1, corrupt: 0 });
-    // Only the key and the record are read (not the TTL), and strongly consistent: see the store's options.
+    expect(store.stats).toEqual({ calls: 3, retries: 1, corrupt: 0, expired: 0 });
+    // Only the key, the record and its TTL are read, and strongly consistent: see the store's options.
     expect(requests[0]!.RequestItems![dynamo.tableName]).toMatchObject({
-      ProjectionExpression: "#pk, #r",
-      ExpressionAttributeNames: { "#pk": "pk", "#r": "r" },
+      ProjectionExpression: "#pk, #r, #ttl",
+      ExpressionAttributeNames: { "#pk": "pk", "#r": "r", "#ttl": "expiresAt" },
       ConsistentRead: true,
     });
   });
@@ -262,6 +263,26 @@ describe("DynamoDbLineageStore on dynalite", () => {
     const store = newStore();
     expect((await store.getMany([processKey("web-01", 60_000)])).size).toBe(0);
     expect(store.stats.corrupt).toBe(1);
+  });
+});
+
+describe("expired items", () => {
+  it.each([
+    ["expired a second ago", NOW / 1000 - 1, 0],
+    ["expiring this very second", NOW / 1000, 0],
+    ["expiring in a second", NOW / 1000 + 1, 1],
+  ])("an item %s: read back only while it lives", async (_name, expiresAt, found) => {
+    const store = newStore();
+    const pid = 61_000 + Math.floor(expiresAt % 1000);
+    const item = encodeRecord(record(pid), expiresAt);
+    await dynamo.client.send(new PutItemCommand({ TableName: dynamo.tableName, Item: item }));
+    // DynamoDB's TTL sweep deletes expired items days late: the item is still there.
+    const stored = await dynamo.client.send(
+      new GetItemCommand({ TableName: dynamo.tableName, Key: { pk: item["pk"]! } }),
+    );
+    expect(stored.Item).toBeDefined();
+    expect((await store.getMany([processKey("web-01", pid)])).size).toBe(found);
+    expect(store.stats.expired).toBe(1 - found);
   });
 });
 
