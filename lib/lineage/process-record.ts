@@ -22,6 +22,8 @@ export interface ProcessImage {
   readonly cwd?: string | undefined;
   /** When this image started (its exec), epoch ms. */
   readonly time: number;
+  /** Tag of the event that wrote this image (lib/lineage/event-tag.ts): a redelivery recognises its own. */
+  readonly by?: string | undefined;
 }
 
 /** A process as an ancestor: its current image, who ran it, and its earlier images. */

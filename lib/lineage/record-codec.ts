@@ -22,7 +22,7 @@ import {
  *
  *   record  {v, pp ppid, s start, sid sessionId, …image, u user, c chain, a ancestors}
  *   node    {p pid, …image, u user {i id, n name}, c chain}      (an ancestor: never its own ancestors)
- *   image   {e executable, ip invokedPath, sc script, g args, d cwd, t time}
+ *   image   {e executable, ip invokedPath, sc script, g args, d cwd, t time, b by (the writer's tag)}
  *
  * Absent and empty fields are omitted.
  */
@@ -153,6 +153,7 @@ function putImage(out: Json, image: ProcessImage, b: Budget): void {
   if (args.length > 0) out["g"] = args;
   if (image.cwd !== undefined) out["d"] = cut(image.cwd, b.text);
   out["t"] = image.time;
+  if (image.by !== undefined) out["b"] = image.by;
 }
 
 function putUser(out: Json, user: ProcessNode["user"], b: Budget): void {
@@ -256,6 +257,7 @@ function readImage(value: Json): ProcessImage {
     args: args.slice(0, MAX_ARGS).map(readString),
     cwd: optional(value["d"], readString),
     time: readNumber(value["t"]),
+    by: optional(value["b"], readString),
   };
 }
 

