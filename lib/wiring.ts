@@ -7,6 +7,7 @@ import { SSMClient } from "@aws-sdk/client-ssm";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { AlertPublisher } from "./alerts/alert-publisher.js";
 import { DynamoDbDedupStore } from "./alerts/dynamodb-dedup-store.js";
+import { DynamoDbDeliveryClaims } from "./alerts/dynamodb-delivery-claims.js";
 import { SnsAlertPublisher } from "./alerts/sns-publisher.js";
 import { type Config, loadConfig } from "./config.js";
 import { DynamoDbLineageStore } from "./lineage/dynamodb-lineage-store.js";
@@ -77,6 +78,12 @@ export function wireFromConfig(config: Config, parts: Parts): KinesisTriggerDeps
     }),
     rule,
     publisher: parts.publisher,
+    // One claim per alert id for the topic (the Slack notifier claims its posts under its own prefix).
+    claims: new DynamoDbDeliveryClaims({
+      client: parts.dynamodb,
+      tableName: config.TABLE_NAME,
+      prefix: "publish",
+    }),
     quarantine: parts.quarantine,
     logger: parts.logger,
     metrics: parts.metrics,

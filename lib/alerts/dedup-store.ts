@@ -2,12 +2,12 @@
  * Alert deduplication (DESIGN §6): the first alert for a key goes out at once; repeats inside the window only
  * raise the count. In DynamoDB this is one UpdateItem per sighting; here, a Map for the CLI.
  *
- * Redelivery (Kinesis retries a batch from a failed record): the alert that opened a window is published,
- * then marked published. Sighted again before the mark (its publish failed), it is `first` again and goes out;
- * sighted again after, it is not. So a redelivered batch never publishes the same alert twice.
+ * Redelivery (a retried batch, a duplicate record) sights the window's opener again: it is `first` again, and
+ * whether it still has to go out is the delivery claims' business (lib/alerts/delivery-claims.ts), which know
+ * whether its publish went through. A window says which alert it stands for, not whether it was delivered.
  */
 export interface DedupResult {
-  /** True when this alert opened its window and is not yet marked published: publish it. */
+  /** True when this alert (by id) opened its window: the one alert of the window to deliver. */
   readonly first: boolean;
   readonly count: number;
   readonly firstSeen: number;
@@ -16,8 +16,6 @@ export interface DedupResult {
 export interface DedupStore {
   /** Records one sighting of `key` at `time` (epoch ms) by the alert `alertId` (stable per event). */
   record(key: string, alertId: string, time: number): Promise<DedupResult>;
-  /** After a successful publish of the window's opener; `firstSeen` as `record` returned it. */
-  markPublished(key: string, alertId: string, firstSeen: number): Promise<void>;
 }
 
 export const DEFAULT_DEDUP_WINDOW_MS = 60 * 60 * 1000;
@@ -27,7 +25,7 @@ const MAX_KEYS = 100_000;
 export class MemoryDedupStore implements DedupStore {
   readonly #windows = new Map<
     string,
-    { firstSeen: number; count: number; opener: string; published: boolean; ids: Set<string> }
+    { firstSeen: number; count: number; opener: string; ids: Set<string> }
   >();
   readonly #windowMs: number;
 
@@ -43,7 +41,7 @@ export class MemoryDedupStore implements DedupStore {
         if (open.ids.size < 1000) open.ids.add(alertId);
       }
       return {
-        first: alertId === open.opener && !open.published,
+        first: alertId === open.opener,
         count: open.count,
         firstSeen: open.firstSeen,
       };
@@ -53,16 +51,10 @@ export class MemoryDedupStore implements DedupStore {
       firstSeen: time,
       count: 1,
       opener: alertId,
-      published: false,
       ids: new Set([alertId]),
     });
     if (this.#windows.size > MAX_KEYS) this.#windows.delete(this.#windows.keys().next().value as string);
     return { first: true, count: 1, firstSeen: time };
-  }
-
-  async markPublished(key: string, alertId: string): Promise<void> {
-    const open = this.#windows.get(key);
-    if (open !== undefined && open.opener === alertId) open.published = true;
   }
 }
 
@@ -71,6 +63,4 @@ export class NoDedupStore implements DedupStore {
   async record(_key: string, _alertId: string, time: number): Promise<DedupResult> {
     return { first: true, count: 1, firstSeen: time };
   }
-
-  async markPublished(): Promise<void> {}
 }

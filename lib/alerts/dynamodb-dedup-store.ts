@@ -19,7 +19,7 @@ export interface DynamoDbDedupStoreOptions {
 /** DynamoDB allows 2048 bytes of partition key; the dedup key holds a path and a host from telemetry. */
 const MAX_KEY_BYTES = 1024;
 /**
- * Alert dedup in DynamoDB (DESIGN §6): one UpdateItem per sighting, one more per published alert.
+ * Alert dedup in DynamoDB (DESIGN §6): one UpdateItem per sighting.
  *
  * Windows are TUMBLING (item `d|${key}|${floor(time / window)}`), not sliding from the first sighting as in
  * the in-memory store: a sliding window needs "if the window expired, reset it, else count", and an update
@@ -28,8 +28,8 @@ const MAX_KEY_BYTES = 1024;
  * that sighting its opener. The consequence: an alert at 10:59 and one at 11:01 (hour windows) fall in two
  * windows and both go out.
  *
- * Redelivery: `first` is true for the opener until markPublished, so a batch redelivered after a failed
- * publish publishes it again, and one redelivered after the mark does not. The count is approximate on
+ * Redelivery: `first` stays true for the opener, every time it is sighted; the delivery claims
+ * (lib/alerts/delivery-claims.ts) decide whether it still has to go out. The count is approximate on
  * redelivery: every redelivered sighting, the opener's included, is counted again (remembering every alert
  * id of a window would make the item grow with the count).
  */
@@ -78,34 +78,12 @@ export class DynamoDbDedupStore implements DedupStore {
     const item = output.Attributes ?? {};
     const count = Number(item["count"]?.N);
     const firstSeen = Number(item["firstSeen"]?.N);
-    const first = item["opener"]?.S === alertId && item["published"]?.BOOL !== true;
+    const first = item["opener"]?.S === alertId;
     return {
       first,
       count: Number.isFinite(count) ? count : 1,
       firstSeen: Number.isFinite(firstSeen) ? firstSeen : time,
     };
-  }
-
-  async markPublished(key: string, alertId: string, firstSeen: number): Promise<void> {
-    // The window's first sighting is its opener's: its time names the window's item.
-    const pk = itemKey(key, Math.floor(firstSeen / this.#windowMs));
-    try {
-      await this.#send("UpdateItem", key, () =>
-        this.#client.send(
-          new UpdateItemCommand({
-            TableName: this.#table,
-            Key: { pk: { S: pk } },
-            UpdateExpression: "SET #published = :true",
-            // Only the opener marks its window; a missing item fails the condition rather than being created.
-            ConditionExpression: "#opener = :id",
-            ExpressionAttributeNames: { "#published": "published", "#opener": "opener" },
-            ExpressionAttributeValues: { ":true": { BOOL: true }, ":id": { S: alertId } },
-          }),
-        ),
-      );
-    } catch (error) {
-      if (!(error instanceof DetectorError && isConditionFailure(error.cause))) throw error;
-    }
   }
 
   async #send<T>(operation: string, key: string, call: () => Promise<T>): Promise<T> {
@@ -127,6 +105,3 @@ function itemKey(key: string, window: number): string {
     ? pk
     : `d|#${createHash("sha256").update(key).digest("base64url")}|${window}`;
 }
-
-const isConditionFailure = (error: unknown): boolean =>
-  error instanceof Error && error.name === "ConditionalCheckFailedException";

@@ -3,7 +3,9 @@ import { stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import packageJson from "../../package.json" with { type: "json" };
 import { DEFAULT_DEDUP_WINDOW_MS, MemoryDedupStore, NoDedupStore } from "../alerts/dedup-store.js";
+import { MemoryDeliveryClaims } from "../alerts/delivery-claims.js";
 import { DynamoDbDedupStore } from "../alerts/dynamodb-dedup-store.js";
+import { DynamoDbDeliveryClaims } from "../alerts/dynamodb-delivery-claims.js";
 import { ConfigError, UsageError } from "../errors.js";
 import { DynamoDbLineageStore } from "../lineage/dynamodb-lineage-store.js";
 import { MemoryLineageStore } from "../lineage/memory-store.js";
@@ -60,7 +62,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           const summary = await replay(source, {
             format: command.format,
             defaultHost: command.host,
-            deps: { ...stores, rule: compileRule(config) },
+            deps: { store: stores.store, dedup: stores.dedup, rule: compileRule(config) },
+            claims: stores.claims,
             onAlert: alertWriter(command.output, (text) => io.stdout.write(text)),
           });
           io.stderr.write(formatSummary(command.file === "-" ? "stdin" : command.file, summary));
@@ -87,11 +90,12 @@ function memoryStores(dedup: boolean) {
   return {
     store: new MemoryLineageStore(),
     dedup: dedup ? new MemoryDedupStore(DEFAULT_DEDUP_WINDOW_MS) : new NoDedupStore(),
+    claims: new MemoryDeliveryClaims(),
     close: () => {},
   };
 }
 
-/** `--store dynamodb`: the Lambda's lineage and dedup adapters on a real table or a local stand-in. */
+/** `--store dynamodb`: the Lambda's lineage, dedup and claim adapters on a real table or a local stand-in. */
 function dynamoDbStores(command: Extract<Command, { kind: "replay" }>) {
   const client = dynamoDbClient(command.endpoint);
   const tableName = command.table!;
@@ -100,6 +104,8 @@ function dynamoDbStores(command: Extract<Command, { kind: "replay" }>) {
     dedup: command.dedup
       ? new DynamoDbDedupStore({ client, tableName, windowSeconds: DEFAULT_DEDUP_WINDOW_MS / 1000 })
       : new NoDedupStore(),
+    // Its own prefix: a backtest on the functions' table must not mark their alerts as published.
+    claims: new DynamoDbDeliveryClaims({ client, tableName, prefix: "replay" }),
     close: () => client.destroy(),
   };
 }

@@ -18,10 +18,16 @@ export interface BatchDeps {
   readonly rule: CompiledRule;
 }
 
+/** What a batch found: the alerts to deliver (in event order) and the records it learned, to write. */
+export interface BatchDetection {
+  readonly alerts: Alert[];
+  readonly records: ReadonlyMap<string, ProcessRecord>;
+}
+
 /**
- * One batch through lineage, the rule and dedup (DESIGN §5): order by host and time, resolve from the batch
- * itself first, read what is missing in one `getMany`, evaluate, write what was learned in one `putMany`.
- * Returns the alerts to publish, in event order.
+ * One batch through lineage, the rule and dedup (DESIGN §5), then its records written in one `putMany`.
+ * Returns the alerts to publish, in event order. The CLI's replay and tests; the triggers deliver the alerts
+ * between detecting and writing (lib/triggers/detect-units.ts).
  */
 export async function processBatch(
   events: readonly ExecEvent[],
@@ -29,6 +35,37 @@ export async function processBatch(
   counters: Counters,
   exits: readonly ProcessExit[] = [],
 ): Promise<Alert[]> {
+  const { alerts, records } = await detectBatch(events, deps, counters);
+  await writeBatch(records, exits, deps.store);
+  return alerts;
+}
+
+/**
+ * What a batch learned, written in one `putMany`; then the processes that exited are evicted, after the
+ * batch's execs: a child that exec'd before its parent exited has already copied its lineage.
+ */
+export async function writeBatch(
+  records: ReadonlyMap<string, ProcessRecord>,
+  exits: readonly ProcessExit[],
+  store: LineageStore,
+): Promise<void> {
+  if (records.size > 0) await store.putMany(records);
+  if (exits.length > 0 && store.evict) {
+    await store.evict(
+      exits.map((e) => ({ key: processKey(e.host, e.pid), time: e.time, entityId: e.entityId })),
+    );
+  }
+}
+
+/**
+ * One batch through lineage, the rule and dedup (DESIGN §5): order by host and time, resolve from the batch
+ * itself first, read what is missing in one `getMany`, evaluate. Nothing is written.
+ */
+export async function detectBatch(
+  events: readonly ExecEvent[],
+  deps: BatchDeps,
+  counters: Counters,
+): Promise<BatchDetection> {
   const ordered = events.length > 1 ? orderByHostAndTime(events) : events;
 
   // Keys the batch cannot resolve itself: a pid's own earlier image or its parent, unless an earlier event of
@@ -88,14 +125,7 @@ export async function processBatch(
     emitted.add(id);
     alerts.push(buildAlert(event, lineage, verdict, seen));
   }
-  if (written.size > 0) await deps.store.putMany(written);
-  // After the batch's execs: a child that exec'd before its parent exited has already copied its lineage.
-  if (exits.length > 0 && deps.store.evict) {
-    await deps.store.evict(
-      exits.map((e) => ({ key: processKey(e.host, e.pid), time: e.time, entityId: e.entityId })),
-    );
-  }
-  return alerts;
+  return { alerts, records: written };
 }
 
 function rewindAll(

@@ -1,4 +1,6 @@
 import type { Alert } from "../alerts/alert.js";
+import { deliverAlerts } from "../alerts/deliver-alerts.js";
+import { type DeliveryClaims, MemoryDeliveryClaims } from "../alerts/delivery-claims.js";
 import { createRecordDecoder } from "../telemetry/decode-records.js";
 import type { DecodeOutput, ProcessExit } from "../telemetry/decoder.js";
 import type { ExecEvent } from "../telemetry/exec-event.js";
@@ -10,7 +12,17 @@ import {
 } from "../telemetry/framing.js";
 import type { InputFormat } from "../telemetry/input-format.js";
 import { type Counters, countSkip, newCounters } from "./counters.js";
-import { type BatchDeps, processBatch } from "./process-batch.js";
+import { type BatchDeps, detectBatch, writeBatch } from "./process-batch.js";
+
+/**
+ * A replay has no invocation deadline. Its claims (in memory, or in a table with --store dynamodb) hold for
+ * minutes: printing an alert takes microseconds, and a replay killed mid-way leaves nothing blocked for long.
+ */
+const REPLAY_LIMITS = {
+  now: Date.now,
+  deadline: Number.POSITIVE_INFINITY,
+  leaseUntil: (at: number) => at + 5 * 60_000,
+};
 
 /** Events per batch: the same order of size as a Kinesis batch, so the CLI backtests the Lambda's behaviour. */
 export const REPLAY_BATCH_SIZE = 1000;
@@ -23,6 +35,8 @@ export interface ReplayOptions {
   readonly defaultHost: string;
   readonly deps: BatchDeps;
   readonly onAlert: (alert: Alert) => void;
+  /** Which alert ids went out already (default: in memory, for this replay). */
+  readonly claims?: DeliveryClaims;
   readonly batchSize?: number;
 }
 
@@ -45,6 +59,8 @@ export async function replay(
   let batch: ExecEvent[] = [];
   let exits: ProcessExit[] = [];
   const outputs: DecodeOutput[] = [];
+  const claims = options.claims ?? new MemoryDeliveryClaims();
+  const publisher = { publish: async (alert: Alert) => options.onAlert(alert) };
 
   const drain = async (force: boolean) => {
     for (const output of outputs) {
@@ -63,10 +79,18 @@ export async function replay(
       const ended = exits;
       batch = [];
       exits = [];
-      for (const alert of await processBatch(events, options.deps, counters, ended)) {
-        options.onAlert(alert);
-        await options.deps.dedup.markPublished(alert.dedup.key, alert.id, Date.parse(alert.dedup.firstSeen));
-      }
+      const { alerts, records } = await detectBatch(events, options.deps, counters);
+      // Claimed like the functions' publishes: an alert id seen again in a later batch is printed once.
+      const delivery = await deliverAlerts(
+        alerts.map((alert) => ({ alert, unit: 0 })),
+        { publisher, claims },
+        REPLAY_LIMITS,
+      );
+      if (delivery.failed) throw delivery.failed.error;
+      // Found delivered by an earlier run on the same table: suppressed, as the functions would.
+      counters.alerts -= delivery.alreadyDelivered;
+      counters.suppressed.dedup += delivery.alreadyDelivered;
+      await writeBatch(records, ended, options.deps.store);
     }
   };
 

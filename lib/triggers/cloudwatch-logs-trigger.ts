@@ -2,6 +2,7 @@ import type { CloudWatchLogsEvent } from "aws-lambda";
 import { openCloudWatchEnvelope } from "../telemetry/transport.js";
 import { type DeliveryUnit, type DetectionDeps, detectUnits } from "./detect-units.js";
 import { type Observability, observeReport } from "./observe-report.js";
+import { type RunContext, runLimits } from "./run-limits.js";
 
 export interface CloudWatchLogsTriggerDeps extends Omit<DetectionDeps, "trigger">, Observability {
   readonly maxDecompressedBytes: number;
@@ -10,10 +11,11 @@ export interface CloudWatchLogsTriggerDeps extends Omit<DetectionDeps, "trigger"
 /**
  * CloudWatch Logs subscription → detection. The invocation is asynchronous: a transient failure is rethrown
  * so that Lambda retries the whole envelope (bounded in serverless.yml, then the on-failure destination).
- * Dedup makes the retry publish nothing twice.
+ * Delivery claims make the retry publish nothing twice.
  */
 export function makeCloudWatchLogsHandler(deps: CloudWatchLogsTriggerDeps) {
-  return async (event: CloudWatchLogsEvent): Promise<void> => {
+  return async (event: CloudWatchLogsEvent, context?: RunContext): Promise<void> => {
+    const limits = runLimits(Date.now, context);
     const before = deps.storeCalls?.() ?? 0;
     const raw = Buffer.from(event.awslogs.data, "base64");
     const opened = openCloudWatchEnvelope(raw, deps.maxDecompressedBytes);
@@ -27,7 +29,7 @@ export function makeCloudWatchLogsHandler(deps: CloudWatchLogsTriggerDeps) {
             payload: { kind: "messages", messages: [message] },
           }))
         : [{ id: "envelope", origin: "", raw, payload: opened }];
-    const report = await detectUnits(units, { ...deps, trigger: "cloudwatch-logs" });
+    const report = await detectUnits(units, { ...deps, trigger: "cloudwatch-logs" }, limits);
     observeReport(report, deps, before);
     if (report.errors.length > 0) throw report.errors[0];
   };

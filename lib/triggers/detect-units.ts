@@ -1,9 +1,10 @@
 import type { Alert } from "../alerts/alert.js";
 import type { AlertPublisher } from "../alerts/alert-publisher.js";
-import { escapeAndTruncate } from "../alerts/escape.js";
-import { DetectorError } from "../errors.js";
+import { asDetectorError, type DeliveryLimits, deliverAlerts } from "../alerts/deliver-alerts.js";
+import type { DeliveryClaims } from "../alerts/delivery-claims.js";
+import type { DetectorError } from "../errors.js";
 import { type Counters, countSkip, newCounters } from "../pipeline/counters.js";
-import { type BatchDeps, processBatch } from "../pipeline/process-batch.js";
+import { type BatchDeps, detectBatch, writeBatch } from "../pipeline/process-batch.js";
 import type { QuarantinedRecord, QuarantineSink } from "../quarantine/quarantine-sink.js";
 import { createRecordDecoder, type RecordDecoder } from "../telemetry/decode-records.js";
 import type { DecodeOutput, ProcessExit } from "../telemetry/decoder.js";
@@ -27,6 +28,8 @@ export interface DeliveryUnit {
 
 export interface DetectionDeps extends BatchDeps {
   readonly publisher: AlertPublisher;
+  /** Exactly one publish per alert id, whatever the redeliveries (lib/alerts/delivery-claims.ts). */
+  readonly claims: DeliveryClaims;
   readonly quarantine: QuarantineSink;
   readonly trigger: QuarantinedRecord["source"]["trigger"];
 }
@@ -39,16 +42,23 @@ export interface DetectionReport {
   readonly errors: readonly DetectorError[];
   readonly quarantined: readonly QuarantinedRecord[];
   readonly published: readonly Alert[];
+  /** Alerts found already delivered by an earlier attempt or a concurrent invocation. */
+  readonly alreadyDelivered: number;
+  /** Published, but the mark could not be written (logged: a redelivery elsewhere may repeat them). */
+  readonly unmarked: readonly { readonly alert: Alert; readonly error: DetectorError }[];
 }
 
 /**
  * A trigger's batch end to end: open, frame and decode every unit, detect over the whole batch (one lineage
- * read, one write), set malformed records aside, publish alerts in unit order. Transient failures do not
- * throw: they mark the first unit to redeliver. Records before it are complete and are not redelivered.
+ * read), deliver its alerts in unit order (claimed, so each alert id goes out once), write what the batch
+ * learned (one write round), set malformed records aside. Transient failures do not throw: they mark the first
+ * unit to redeliver. Records before it are complete and are not redelivered; what a failed attempt already
+ * wrote is recognised by the redelivery as its own (lib/lineage/rewind.ts).
  */
 export async function detectUnits(
   units: readonly DeliveryUnit[],
   deps: DetectionDeps,
+  limits: DeliveryLimits,
 ): Promise<DetectionReport> {
   const counters = newCounters();
   const quarantined: QuarantinedRecord[] = [];
@@ -138,30 +148,29 @@ export async function detectUnits(
     }
   }
 
-  let alerts: Alert[] = [];
+  let detection: Awaited<ReturnType<typeof detectBatch>> | undefined;
   try {
-    alerts = await processBatch(events, deps, counters, exits);
+    detection = await detectBatch(events, deps, counters);
   } catch (error) {
-    // Lineage could not be read or written: the whole batch goes again (its alerts were not published).
+    // Lineage could not be read: the whole batch goes again.
     fail(0, asDetectorError(error, "lineage store"));
   }
 
-  const published: Alert[] = [];
-  if (failedFrom === undefined) {
-    const ordered = alerts
+  let published: readonly Alert[] = [];
+  let alreadyDelivered = 0;
+  let unmarked: DetectionReport["unmarked"] = [];
+  if (detection !== undefined) {
+    const ordered = detection.alerts
       .map((alert) => ({ alert, unit: eventUnit.get(alert.source.eventId) ?? 0 }))
       .sort((a, b) => a.unit - b.unit);
-    for (const { alert, unit } of ordered) {
-      try {
-        await deps.publisher.publish(alert);
-        await deps.dedup.markPublished(alert.dedup.key, alert.id, Date.parse(alert.dedup.firstSeen));
-        published.push(alert);
-      } catch (error) {
-        // Later alerts belong to records that will be redelivered from here: publishing them now would
-        // only repeat them.
-        fail(unit, asDetectorError(error, `publish alert ${alert.id}`));
-        break;
-      }
+    const delivery = await deliverAlerts(ordered, deps, limits);
+    ({ published, alreadyDelivered, unmarked } = delivery);
+    if (delivery.failed) fail(delivery.failed.unit, delivery.failed.error);
+    try {
+      // After the publishes: a redelivery of the records from a failed one rebuilds the same records anyway.
+      await writeBatch(detection.records, exits, deps.store);
+    } catch (error) {
+      fail(0, asDetectorError(error, "lineage store"));
     }
   }
 
@@ -176,16 +185,5 @@ export async function detectUnits(
       fail(Math.min(...quarantineUnit), asDetectorError(error, "quarantine"));
     }
   }
-  return { counters, failedFrom, errors, quarantined, published };
-}
-
-function asDetectorError(error: unknown, what: string): DetectorError {
-  if (error instanceof DetectorError) return error;
-  return new DetectorError(
-    `${what} failed: ${escapeAndTruncate((error as Error)?.message ?? String(error), 300)}`,
-    {
-      retryable: true,
-      cause: error,
-    },
-  );
+  return { counters, failedFrom, errors, quarantined, published, alreadyDelivered, unmarked };
 }

@@ -52,12 +52,19 @@ export function observeReport(report: DetectionReport, obs: Observability, store
       failedFrom: report.failedFrom,
     });
   }
+  for (const { alert, error } of report.unmarked) {
+    logger.error("alert published but not marked published; a redelivery on another container may repeat it", {
+      alertId: alert.id,
+      error: escapeAndTruncate(error.message, 500),
+    });
+  }
   const storeCalls = obs.storeCalls ? obs.storeCalls() - storeCallsBefore : 0;
   logger.info("batch done", {
     records: c.records,
     execEvents: c.execEvents,
     alerts: c.alerts,
     published: report.published.length,
+    alreadyDelivered: report.alreadyDelivered,
     suppressed: s,
     skipped: c.skipped,
     malformed: c.malformed,
@@ -67,6 +74,8 @@ export function observeReport(report: DetectionReport, obs: Observability, store
   metrics.addMetric("Records", MetricUnit.Count, c.records);
   metrics.addMetric("ExecEvents", MetricUnit.Count, c.execEvents);
   metrics.addMetric("Alerts", MetricUnit.Count, report.published.length);
+  metrics.addMetric("AlreadyDelivered", MetricUnit.Count, report.alreadyDelivered);
+  metrics.addMetric("UnmarkedAlerts", MetricUnit.Count, report.unmarked.length);
   metrics.addMetric(
     "Suppressed",
     MetricUnit.Count,

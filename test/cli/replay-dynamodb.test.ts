@@ -41,7 +41,7 @@ describe("replay --store dynamodb (the Lambda's table, here a dynalite)", () => 
     expect(first.code).toBe(0);
     expect(alertsOf(first.stdout)).toEqual(CAPTURED_ALERTS);
 
-    // A second run over the same telemetry: the alerts were published (marked) in the table's dedup windows.
+    // A second run over the same telemetry: the alerts were claimed and marked printed in the table.
     const second = await cli([...args, "--host", "vm", "-"], readSample(CAPTURED_AUDITD));
     expect(alertsOf(second.stdout)).toEqual([]);
     expect(second.stderr).toContain("dedup 2)");

@@ -594,7 +594,13 @@ describe("IAM: least privilege", () => {
       );
     const shared = {
       LineageAndDedup: {
-        Action: ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"],
+        Action: [
+          "dynamodb:BatchGetItem",
+          "dynamodb:BatchWriteItem",
+          "dynamodb:GetItem",
+          "dynamodb:PutItem",
+          "dynamodb:UpdateItem",
+        ],
         Resource: getAtt("ProcessTable", "Arn"),
       },
       PublishAlerts: { Action: ["sns:Publish"], Resource: { Ref: "AlertTopic" } },

@@ -190,7 +190,7 @@ describe("Kinesis handler on the captured telemetry", () => {
       await handler(event!);
       await handler(event!);
       expect(h.snsMock.commandCalls(PublishCommand)).toHaveLength(2);
-      expect(h.reports[1]!.counters.suppressed.dedup).toBe(2);
+      expect(h.reports[1]!.alreadyDelivered).toBe(2);
     } finally {
       await h.local.close();
     }

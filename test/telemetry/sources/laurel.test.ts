@@ -249,7 +249,10 @@ describe("laurel events that are not syscalls", () => {
   it.each([
     ["DAEMON_START", { ID: "1795822040.001:1", DAEMON_START: { op: "start", ver: "3.0.9", res: "success" } }],
     ["DAEMON_ROTATE", { ID: "1795822040.002:2", DAEMON_ROTATE: { op: "rotate-logs", res: "success" } }],
-    ["USER_AUTH", { ID: "1795822040.003:3", USER_AUTH: { pid: 9, uid: 0, msg: { op: "PAM:authentication" } } }],
+    [
+      "USER_AUTH",
+      { ID: "1795822040.003:3", USER_AUTH: { pid: 9, uid: 0, msg: { op: "PAM:authentication" } } },
+    ],
     ["USER_ACCT", { ID: "1795822040.004:4", USER_ACCT: { pid: 9, uid: 0, msg: { op: "PAM:accounting" } } }],
     ["CRED_ACQ", { ID: "1795822040.005:5", CRED_ACQ: { pid: 9, uid: 0, msg: { op: "PAM:setcred" } } }],
     ["USER_START", { ID: "1795822040.006:6", USER_START: { pid: 9, msg: { op: "PAM:session_open" } } }],

@@ -1,0 +1,129 @@
+import { withRetries } from "../aws/retry.js";
+import { DetectorError } from "../errors.js";
+import type { Alert } from "./alert.js";
+import type { AlertPublisher } from "./alert-publisher.js";
+import type { DeliveryClaims } from "./delivery-claims.js";
+import { escapeAndTruncate } from "./escape.js";
+
+/** What an invocation may spend on delivering its alerts (lib/triggers/run-limits.ts). */
+export interface DeliveryLimits {
+  readonly now: () => number;
+  /** Epoch ms after which no new wait starts: the record is failed instead, for a redelivery. */
+  readonly deadline: number;
+  /** The lease of a claim taken at `at` (epoch ms): past the end of this invocation's use of it. */
+  readonly leaseUntil: (at: number) => number;
+  /** Injected by tests. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface DeliveryDeps {
+  readonly publisher: AlertPublisher;
+  readonly claims: DeliveryClaims;
+}
+
+export interface DeliveryReport {
+  /** Alerts this invocation published. */
+  readonly published: Alert[];
+  /** Alerts found already delivered (a redelivered batch, a duplicate invocation). */
+  readonly alreadyDelivered: number;
+  /** Published, but the mark could not be written: a redelivery on another container may repeat them. */
+  readonly unmarked: { readonly alert: Alert; readonly error: DetectorError }[];
+  /** The unit of the first alert that could not be delivered, and why; later alerts were not tried. */
+  readonly failed?: { readonly unit: number; readonly error: DetectorError };
+}
+
+/** Polling another invocation's claim: first wait, then doubling up to the cap. */
+const POLL_FIRST_MS = 100;
+const POLL_MAX_MS = 1_000;
+/** Attempts to write a mark (the SDK has already retried each); a mark is worth a little time. */
+const MARK_ATTEMPTS = 4;
+
+const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Delivers alerts in unit order, each alert id exactly once whatever the redeliveries (DESIGN §6):
+ * claim → publish → mark (lib/alerts/delivery-claims.ts).
+ *
+ * - Already posted: skipped; a redelivered batch, or the second of two concurrent invocations.
+ * - In flight in another invocation: waited for (it is usually done in milliseconds), then skipped if it
+ *   went out or claimed if its lease ran out (the other invocation died). If the wait reaches the
+ *   deadline, the alert's unit fails and the redelivery tries again.
+ * - Publish failed: the claim is released for the redelivery, and the alert's unit is the first to fail;
+ *   later alerts belong to records that will be redelivered, so they are not tried now.
+ * - Published but the mark failed (after retries): not a failure. Failing would make the redelivery publish
+ *   it again once the lease ran out; the container remembers it, and the error is logged by the caller.
+ */
+export async function deliverAlerts(
+  items: readonly { readonly alert: Alert; readonly unit: number }[],
+  deps: DeliveryDeps,
+  limits: DeliveryLimits,
+): Promise<DeliveryReport> {
+  const published: Alert[] = [];
+  const unmarked: { alert: Alert; error: DetectorError }[] = [];
+  let alreadyDelivered = 0;
+  const sleep = limits.sleep ?? realSleep;
+
+  for (const { alert, unit } of items) {
+    try {
+      const claim = await claimOrWait(alert.id, deps.claims, limits, sleep);
+      if (claim === "posted") {
+        alreadyDelivered++;
+        continue;
+      }
+      try {
+        await deps.publisher.publish(alert);
+      } catch (error) {
+        await deps.claims.release(alert.id, claim).catch(() => {
+          // The lease runs out by itself; the redelivery then claims again.
+        });
+        throw error;
+      }
+      published.push(alert);
+      try {
+        await withRetries(() => deps.claims.markPosted(alert.id), { maxAttempts: MARK_ATTEMPTS, sleep });
+      } catch (error) {
+        unmarked.push({ alert, error: asDetectorError(error, `mark alert ${alert.id} published`) });
+      }
+    } catch (error) {
+      return {
+        published,
+        alreadyDelivered,
+        unmarked,
+        failed: { unit, error: asDetectorError(error, `publish alert ${alert.id}`) },
+      };
+    }
+  }
+  return { published, alreadyDelivered, unmarked };
+}
+
+/** The claim's token, or "posted"; waits out another invocation's claim until the deadline. */
+async function claimOrWait(
+  alertId: string,
+  claims: DeliveryClaims,
+  limits: DeliveryLimits,
+  sleep: (ms: number) => Promise<void>,
+): Promise<string | "posted"> {
+  let delay = POLL_FIRST_MS;
+  for (;;) {
+    const claim = await claims.claim(alertId, limits.leaseUntil(limits.now()));
+    if (claim.kind === "posted") return "posted";
+    if (claim.kind === "claimed") return claim.token;
+    const now = limits.now();
+    if (now + delay > limits.deadline) {
+      throw new DetectorError(`alert ${alertId} is being published by another invocation`, {
+        retryable: true,
+        context: { alertId, leaseUntil: new Date(claim.leaseUntil).toISOString() },
+      });
+    }
+    await sleep(Math.min(delay, Math.max(1, claim.leaseUntil - now + 1)));
+    delay = Math.min(delay * 2, POLL_MAX_MS);
+  }
+}
+
+export function asDetectorError(error: unknown, what: string): DetectorError {
+  if (error instanceof DetectorError) return error;
+  return new DetectorError(
+    `${what} failed: ${escapeAndTruncate((error as Error)?.message ?? String(error), 300)}`,
+    { retryable: true, cause: error },
+  );
+}
