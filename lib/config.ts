@@ -19,6 +19,11 @@ const envSchema = z.object({
   QUARANTINE_QUEUE_URL: z.url(),
   /** Dedup window: repeats of an alert inside it only raise its count. */
   DEDUP_WINDOW_SECONDS: positiveInt(60, 7 * 86_400, 3_600),
+  /**
+   * How long the first records of an auditd event wait in the table for the rest (another invocation, a
+   * delayed or concurrent delivery) before the event is judged as it is.
+   */
+  FRAGMENT_WAIT_SECONDS: positiveInt(10, 3_600, 300),
   /** How long a process record lives without being rewritten (DynamoDB TTL). */
   LINEAGE_TTL_SECONDS: positiveInt(3_600, 90 * 86_400, 7 * 86_400),
   /** What the SNS `sqs` and `https` keys carry: the native alert, or an OCSF Detection Finding. */

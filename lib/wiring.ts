@@ -11,6 +11,7 @@ import { DynamoDbDeliveryClaims } from "./alerts/dynamodb-delivery-claims.js";
 import { SnsAlertPublisher } from "./alerts/sns-publisher.js";
 import { type Config, loadConfig } from "./config.js";
 import { DynamoDbLineageStore } from "./lineage/dynamodb-lineage-store.js";
+import { DEFAULT_PENDING_LIMITS } from "./pipeline/pending-events.js";
 import type { QuarantineSink } from "./quarantine/quarantine-sink.js";
 import { SqsQuarantine } from "./quarantine/sqs-quarantine.js";
 import { compileRule } from "./rule/compile-rule.js";
@@ -77,6 +78,7 @@ export function wireFromConfig(config: Config, parts: Parts): KinesisTriggerDeps
       windowSeconds: config.DEDUP_WINDOW_SECONDS,
     }),
     rule,
+    pendingLimits: { ...DEFAULT_PENDING_LIMITS, waitMs: config.FRAGMENT_WAIT_SECONDS * 1000 },
     publisher: parts.publisher,
     // One claim per alert id for the topic (the Slack notifier claims its posts under its own prefix).
     claims: new DynamoDbDeliveryClaims({

@@ -1,21 +1,28 @@
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
+  DeleteItemCommand,
   type DynamoDBClient,
+  PutItemCommand,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import { awsCallError, type RetryOptions, retryPartial } from "../aws/retry.js";
 import { DetectorError } from "../errors.js";
-import type { LineageStore } from "./lineage-store.js";
+import type { BatchRead, LineageStore, PendingWrite, StoredPending } from "./lineage-store.js";
 import type { ProcessRecord } from "./process-record.js";
 import {
+  decodePendingItem,
   decodeRecord,
+  encodePendingItem,
   encodeRecord,
   isExpired,
+  PENDING_ATTRIBUTE,
   PK,
+  pendingKey,
   pkOfProcessKey,
   RECORD_ATTRIBUTE,
   TTL_ATTRIBUTE,
+  VERSION_ATTRIBUTE,
 } from "./record-codec.js";
 
 /** DynamoDB's limits per call: 100 keys per BatchGetItem, 25 requests per BatchWriteItem. */
@@ -76,15 +83,26 @@ export class DynamoDbLineageStore implements LineageStore {
   }
 
   async getMany(keys: readonly string[]): Promise<ReadonlyMap<string, ProcessRecord>> {
-    const found = new Map<string, ProcessRecord>();
+    return (await this.read(keys, [])).records;
+  }
+
+  async readPending(hosts: readonly string[]): Promise<ReadonlyMap<string, StoredPending>> {
+    return (await this.read([], hosts)).pending;
+  }
+
+  /** One round of parallel BatchGetItem calls for the records and the hosts' pending states together. */
+  async read(keys: readonly string[], hosts: readonly string[]): Promise<BatchRead> {
+    const records = new Map<string, ProcessRecord>();
+    const pending = new Map<string, StoredPending>();
     // A key twice in one BatchGetItem is a ValidationException for the whole call.
-    const keyOfPk = new Map<string, string>();
-    for (const key of keys) keyOfPk.set(pkOfProcessKey(key), key);
-    if (keyOfPk.size === 0) return found;
+    const wanted = new Map<string, { kind: "record" | "pending"; key: string }>();
+    for (const key of keys) wanted.set(pkOfProcessKey(key), { kind: "record", key });
+    for (const host of hosts) wanted.set(pendingKey(host), { kind: "pending", key: host });
+    if (wanted.size === 0) return { records, pending };
 
     const nowSeconds = this.#now() / 1000;
     const left = await retryPartial(
-      [...keyOfPk.keys()],
+      [...wanted.keys()],
       async (pks, attempt) => {
         if (attempt > 1) this.stats.retries++;
         const rounds = await Promise.all(chunk(pks, MAX_GET_KEYS).map((part) => this.#get(part)));
@@ -92,16 +110,22 @@ export class DynamoDbLineageStore implements LineageStore {
         for (const { items, unprocessed: rest } of rounds) {
           for (const item of items) {
             const pk = item[PK]?.S;
-            const key = pk === undefined ? undefined : keyOfPk.get(pk);
-            if (key === undefined) continue;
+            const want = pk === undefined ? undefined : wanted.get(pk);
+            if (want === undefined) continue;
             // Expired is gone: TTL deletes late, and a week-old record of a pid is another process's.
             if (isExpired(item, nowSeconds)) {
               this.stats.expired++;
               continue;
             }
-            const record = decodeRecord(item, key);
+            if (want.kind === "pending") {
+              const state = decodePendingItem(item);
+              if (state === undefined) this.stats.corrupt++;
+              else pending.set(want.key, state);
+              continue;
+            }
+            const record = decodeRecord(item, want.key);
             if (record === undefined) this.stats.corrupt++;
-            else found.set(key, record);
+            else records.set(want.key, record);
           }
           unprocessed.push(...rest);
         }
@@ -109,8 +133,65 @@ export class DynamoDbLineageStore implements LineageStore {
       },
       this.#retry,
     );
-    if (left !== undefined) throw this.#exhausted("BatchGetItem", left.length, keys.length);
-    return found;
+    if (left !== undefined) throw this.#exhausted("BatchGetItem", left.length, wanted.size);
+    return { records, pending };
+  }
+
+  /**
+   * One write round: BatchWriteItem calls for the records and, in parallel, one conditional PutItem (or
+   * DeleteItem) per host state: two invocations racing on a host must not overwrite each other's parts.
+   */
+  async write(
+    records: ReadonlyMap<string, ProcessRecord>,
+    pending: readonly PendingWrite[],
+  ): Promise<{ conflicts: string[] }> {
+    const outcomes = await Promise.all([
+      this.putMany(records).then(() => undefined),
+      ...pending.map((state) => this.#writePending(state)),
+    ]);
+    return { conflicts: outcomes.filter((host): host is string => host !== undefined) };
+  }
+
+  /** The host's state written if still at `version`; the host when another invocation changed it. */
+  async #writePending({ host, json, version }: PendingWrite): Promise<string | undefined> {
+    const pk = pendingKey(host);
+    const condition =
+      version === undefined
+        ? { ConditionExpression: "attribute_not_exists(#pk)", ExpressionAttributeNames: { "#pk": PK } }
+        : {
+            ConditionExpression: "#ver = :ver",
+            ExpressionAttributeNames: { "#ver": VERSION_ATTRIBUTE },
+            ExpressionAttributeValues: { ":ver": { N: String(version) } },
+          };
+    try {
+      if (json === undefined) {
+        if (version === undefined) return undefined;
+        await this.#send("DeleteItem", 1, () =>
+          this.#client.send(
+            new DeleteItemCommand({ TableName: this.#table, Key: { [PK]: { S: pk } }, ...condition }),
+          ),
+        );
+      } else {
+        const expiresAt = Math.floor(this.#now() / 1000) + this.#ttlSeconds;
+        await this.#send("PutItem", 1, () =>
+          this.#client.send(
+            new PutItemCommand({
+              TableName: this.#table,
+              Item: encodePendingItem(pk, json, (version ?? 0) + 1, expiresAt),
+              ...condition,
+            }),
+          ),
+        );
+      }
+      return undefined;
+    } catch (error) {
+      if (
+        error instanceof DetectorError &&
+        (error.cause as Error | undefined)?.name === "ConditionalCheckFailedException"
+      )
+        return host;
+      throw error;
+    }
   }
 
   async putMany(records: ReadonlyMap<string, ProcessRecord>): Promise<void> {
@@ -143,9 +224,15 @@ export class DynamoDbLineageStore implements LineageStore {
           RequestItems: {
             [this.#table]: {
               Keys: pks.map((pk) => ({ [PK]: { S: pk } })),
-              // The key (to map items back), the record and its expiry; nothing else an item may carry.
-              ProjectionExpression: "#pk, #r, #ttl",
-              ExpressionAttributeNames: { "#pk": PK, "#r": RECORD_ATTRIBUTE, "#ttl": TTL_ATTRIBUTE },
+              // The key (to map items back), a record or a pending state, and the expiry.
+              ProjectionExpression: "#pk, #r, #s, #ver, #ttl",
+              ExpressionAttributeNames: {
+                "#pk": PK,
+                "#r": RECORD_ATTRIBUTE,
+                "#s": PENDING_ATTRIBUTE,
+                "#ver": VERSION_ATTRIBUTE,
+                "#ttl": TTL_ATTRIBUTE,
+              },
               ConsistentRead: this.#consistentRead,
             },
           },

@@ -10,6 +10,22 @@ export interface LineageStore {
   getMany(keys: readonly string[]): Promise<ReadonlyMap<string, ProcessRecord>>;
   putMany(records: ReadonlyMap<string, ProcessRecord>): Promise<void>;
   /**
+   * A trigger's one read round: records by key and the pending-event states of `hosts`
+   * (lib/pipeline/pending-events.ts), together.
+   */
+  read(keys: readonly string[], hosts: readonly string[]): Promise<BatchRead>;
+  /**
+   * A trigger's one write round: records, and each host's state written only if its version is still the
+   * one read (undefined: none existed); a state of `json` undefined is deleted. Hosts whose state another
+   * invocation changed since are returned, not written: the caller merges again (`readPending`).
+   */
+  write(
+    records: ReadonlyMap<string, ProcessRecord>,
+    pending: readonly PendingWrite[],
+  ): Promise<{ conflicts: string[] }>;
+  /** Pending states alone: after a conflict. */
+  readPending(hosts: readonly string[]): Promise<ReadonlyMap<string, StoredPending>>;
+  /**
    * Processes that exited: their records can go. Optional: the DynamoDB store lets TTL expire them (a delete
    * per exit would double the write cost); the in-memory store frees the memory and the stale pid.
    */
@@ -20,4 +36,23 @@ export interface ProcessExitRef {
   readonly key: string;
   readonly time: number;
   readonly entityId?: string | undefined;
+}
+
+/** A host's pending-event state as stored: opaque JSON and the version it was written with. */
+export interface StoredPending {
+  readonly json: string;
+  readonly version: number;
+}
+
+export interface BatchRead {
+  readonly records: ReadonlyMap<string, ProcessRecord>;
+  readonly pending: ReadonlyMap<string, StoredPending>;
+}
+
+export interface PendingWrite {
+  readonly host: string;
+  /** The new state; undefined deletes it. */
+  readonly json: string | undefined;
+  /** The version read; undefined when none was stored. */
+  readonly version: number | undefined;
 }

@@ -1,4 +1,10 @@
-import type { LineageStore, ProcessExitRef } from "./lineage-store.js";
+import type {
+  BatchRead,
+  LineageStore,
+  PendingWrite,
+  ProcessExitRef,
+  StoredPending,
+} from "./lineage-store.js";
 import type { ProcessRecord } from "./process-record.js";
 
 /** Enough for the live processes of a busy fleet's replay; a long replay forgets the least recently used. */
@@ -15,6 +21,8 @@ export class MemoryLineageStore implements LineageStore {
   #young = new Map<string, ProcessRecord>();
   #old = new Map<string, ProcessRecord>();
   readonly #generation: number;
+  /** Pending-event states by host (tests of the triggers on this store; the CLI decodes in one piece). */
+  readonly #pending = new Map<string, StoredPending>();
 
   constructor(capacity = DEFAULT_MEMORY_CAPACITY) {
     this.#generation = Math.max(1, Math.ceil(capacity / 2));
@@ -57,6 +65,37 @@ export class MemoryLineageStore implements LineageStore {
 
   async putMany(records: ReadonlyMap<string, ProcessRecord>): Promise<void> {
     for (const [key, record] of records) this.#set(key, record);
+  }
+
+  async read(keys: readonly string[], hosts: readonly string[]): Promise<BatchRead> {
+    return { records: await this.getMany(keys), pending: await this.readPending(hosts) };
+  }
+
+  async readPending(hosts: readonly string[]): Promise<ReadonlyMap<string, StoredPending>> {
+    const found = new Map<string, StoredPending>();
+    for (const host of hosts) {
+      const state = this.#pending.get(host);
+      if (state !== undefined) found.set(host, state);
+    }
+    return found;
+  }
+
+  async write(
+    records: ReadonlyMap<string, ProcessRecord>,
+    pending: readonly PendingWrite[],
+  ): Promise<{ conflicts: string[] }> {
+    await this.putMany(records);
+    const conflicts: string[] = [];
+    for (const { host, json, version } of pending) {
+      const current = this.#pending.get(host);
+      if (current?.version !== version) {
+        conflicts.push(host);
+        continue;
+      }
+      if (json === undefined) this.#pending.delete(host);
+      else this.#pending.set(host, { json, version: (version ?? 0) + 1 });
+    }
+    return { conflicts };
   }
 
   #set(key: string, record: ProcessRecord): void {

@@ -31,6 +31,9 @@ export type DynamoItem = Record<string, AttributeValue>;
 export const PK = "pk";
 export const RECORD_ATTRIBUTE = "r";
 export const TTL_ATTRIBUTE = "expiresAt";
+/** A host's pending auditd events (lib/pipeline/pending-events.ts) and the version it was written with. */
+export const PENDING_ATTRIBUTE = "s";
+export const VERSION_ATTRIBUTE = "ver";
 
 const FORMAT_VERSION = 1;
 
@@ -47,6 +50,28 @@ const MAX_KEY_BYTES = 1024;
 export function pkOf(host: string, pid: number | string): string {
   const pk = `p|${host}|${pid}`;
   return Buffer.byteLength(pk) <= MAX_KEY_BYTES ? pk : `p|#${digest(host)}|${pid}`;
+}
+
+/** The item key of a host's pending-event state: `q|${host}` (hashed like process keys when too long). */
+export function pendingKey(host: string): string {
+  const pk = `q|${host}`;
+  return Buffer.byteLength(pk) <= MAX_KEY_BYTES ? pk : `q|#${digest(host)}`;
+}
+
+export function encodePendingItem(pk: string, json: string, version: number, expiresAt: number): DynamoItem {
+  return {
+    [PK]: { S: pk },
+    [PENDING_ATTRIBUTE]: { S: json },
+    [VERSION_ATTRIBUTE]: { N: String(version) },
+    [TTL_ATTRIBUTE]: { N: String(Math.floor(expiresAt)) },
+  };
+}
+
+/** A pending-state item's JSON and version, or undefined when it is not one. */
+export function decodePendingItem(item: DynamoItem): { json: string; version: number } | undefined {
+  const json = item[PENDING_ATTRIBUTE]?.S;
+  const version = Number(item[VERSION_ATTRIBUTE]?.N);
+  return json === undefined || !Number.isSafeInteger(version) ? undefined : { json, version };
 }
 
 /** The item key of an in-memory process key (`processKey(host, pid)` = `${host}\u0000${pid}`). */

@@ -22,8 +22,7 @@ export function resolveLineage(
   previous: ProcessRecord | undefined,
   parentRecord: ProcessRecord | undefined,
 ): { lineage: Lineage; record: ProcessRecord } {
-  const { host, process } = event;
-  const hostName = host.name;
+  const { process } = event;
   // A process exists from its start (fork) if the source knows it, else at least from this exec.
   const since = process.start ?? event.time;
 
@@ -55,12 +54,21 @@ export function resolveLineage(
     ancestors = mergeTelemetry([], event);
   }
   if (ancestors.length > MAX_DEPTH) ancestors = ancestors.slice(0, MAX_DEPTH);
+  const lineage = { chain, ancestors };
+  return { lineage, record: recordOf(event, lineage) };
+}
 
+/**
+ * The record an event leaves behind, from its lineage: resolved now (resolveLineage), or resolved when its
+ * first records came in an earlier invocation and stored with them (lib/pipeline/pending-events.ts).
+ */
+export function recordOf(event: ExecEvent, lineage: Lineage): ProcessRecord {
+  const { process } = event;
   const cwd = process.cwd;
   const scriptRaw = process.script ?? scriptArgument(process.executable, process.args);
   const script = scriptRaw === undefined ? undefined : (normalizePath(scriptRaw, cwd) ?? scriptRaw);
-  const record: ProcessRecord = {
-    host: hostName,
+  return {
+    host: event.host.name,
     pid: process.pid,
     ppid: process.ppid,
     start: process.start,
@@ -74,10 +82,9 @@ export function resolveLineage(
     time: event.time,
     by: eventTag(event.source.eventId),
     user: event.user,
-    chain,
-    ancestors,
+    chain: lineage.chain,
+    ancestors: lineage.ancestors,
   };
-  return { lineage: { chain, ancestors }, record };
 }
 
 /** The audit session id of a process that never logged in. */

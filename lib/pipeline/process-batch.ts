@@ -4,10 +4,10 @@ import type { DedupStore } from "../alerts/dedup-store.js";
 import { eventTag } from "../lineage/event-tag.js";
 import type { LineageStore } from "../lineage/lineage-store.js";
 import { type ProcessRecord, processKey } from "../lineage/process-record.js";
-import { resolveLineage } from "../lineage/resolve-lineage.js";
+import { recordOf, resolveLineage } from "../lineage/resolve-lineage.js";
 import { rewind } from "../lineage/rewind.js";
 import type { CompiledRule } from "../rule/compile-rule.js";
-import { evaluate } from "../rule/evaluate.js";
+import { evaluate, type Lineage } from "../rule/evaluate.js";
 import type { ProcessExit } from "../telemetry/decoder.js";
 import type { ExecEvent } from "../telemetry/exec-event.js";
 import type { Counters } from "./counters.js";
@@ -22,6 +22,8 @@ export interface BatchDeps {
 export interface BatchDetection {
   readonly alerts: Alert[];
   readonly records: ReadonlyMap<string, ProcessRecord>;
+  /** The lineage resolved for each waiting head (BatchInput.waiting), by event id: to store with it. */
+  readonly snapshots: ReadonlyMap<string, ProcessRecord>;
 }
 
 /**
@@ -57,38 +59,68 @@ export async function writeBatch(
   }
 }
 
-/**
- * One batch through lineage, the rule and dedup (DESIGN §5): order by host and time, resolve from the batch
- * itself first, read what is missing in one `getMany`, evaluate. Nothing is written.
- */
-export async function detectBatch(
-  events: readonly ExecEvent[],
-  deps: BatchDeps,
-  counters: Counters,
-): Promise<BatchDetection> {
-  const ordered = events.length > 1 ? orderByHostAndTime(events) : events;
+/** A batch's events, and the auditd events whose records straddle invocations (lib/pipeline/pending-events.ts). */
+export interface BatchInput {
+  readonly events: readonly ExecEvent[];
+  /** Lineage resolved in the invocation that saw the event's SYSCALL, by event id: nothing to look up. */
+  readonly snapshots?: ReadonlyMap<string, ProcessRecord>;
+  /** Exec heads waiting for the rest of their records: lineage resolved in order, not judged, not written. */
+  readonly waiting?: readonly ExecEvent[];
+}
 
-  // Keys the batch cannot resolve itself: a pid's own earlier image or its parent, unless an earlier event of
-  // this batch wrote that key first.
-  const ownKeys: string[] = new Array(ordered.length);
-  const parentKeys: (string | undefined)[] = new Array(ordered.length);
+interface Planned {
+  readonly event: ExecEvent;
+  readonly kind: "event" | "snapshot" | "waiting";
+  readonly own: string;
+  readonly parent: string | undefined;
+}
+
+/**
+ * The batch in the order it is resolved (by host, then time) and the keys it cannot resolve itself: a pid's
+ * own earlier image or its parent, unless an earlier event of this batch writes that key first.
+ */
+export function planBatch(input: BatchInput): { ordered: Planned[]; missing: string[] } {
+  const all: ExecEvent[] = [...input.events, ...(input.waiting ?? [])];
+  const waiting = new Set(input.waiting ?? []);
+  const ordered: Planned[] = [];
   const produced = new Set<string>();
   const missing = new Set<string>();
-  for (let i = 0; i < ordered.length; i++) {
-    const event = ordered[i]!;
+  for (const event of all.length > 1 ? orderByHostAndTime(all) : all) {
     const host = event.host.name;
     const own = processKey(host, event.process.pid);
-    ownKeys[i] = own;
-    if (!produced.has(own)) missing.add(own);
-    if (event.process.ppid > 0) {
-      const parent = processKey(host, event.process.ppid);
-      parentKeys[i] = parent;
-      if (!produced.has(parent)) missing.add(parent);
+    const parent = event.process.ppid > 0 ? processKey(host, event.process.ppid) : undefined;
+    const kind = waiting.has(event)
+      ? "waiting"
+      : input.snapshots?.has(event.source.eventId)
+        ? "snapshot"
+        : "event";
+    if (kind !== "snapshot") {
+      if (!produced.has(own)) missing.add(own);
+      if (parent !== undefined && !produced.has(parent)) missing.add(parent);
     }
-    produced.add(own);
+    // A waiting head writes no record yet: its children and later images come after its last record.
+    if (kind !== "waiting") produced.add(own);
+    ordered.push({ event, kind, own, parent });
   }
+  return { ordered, missing: [...missing] };
+}
+
+/**
+ * One batch through lineage, the rule and dedup (DESIGN §5): order by host and time, resolve from the batch
+ * itself first, then from what the store holds (read here in one `getMany`, or passed in by a trigger that
+ * read it in its own round), evaluate. Nothing is written. Returns the alerts, the records learned and the
+ * lineage resolved for each waiting head.
+ */
+export async function detectBatch(
+  input: BatchInput | readonly ExecEvent[],
+  deps: BatchDeps,
+  counters: Counters,
+  read?: ReadonlyMap<string, ProcessRecord>,
+): Promise<BatchDetection> {
+  const batch: BatchInput = isInput(input) ? input : { events: input };
+  const { ordered, missing } = planBatch(batch);
   const stored: ReadonlyMap<string, ProcessRecord> =
-    missing.size > 0 ? await deps.store.getMany([...missing]) : new Map();
+    read ?? (missing.length > 0 ? await deps.store.getMany(missing) : new Map());
   // What an earlier attempt of these same events wrote is peeled off: a retry gives the first attempt's verdict.
   const fetched = rewindAll(stored, ordered);
   // What this batch wrote wins over what the store returned: no copy of the store's answer per batch.
@@ -97,13 +129,24 @@ export async function detectBatch(
     key === undefined ? undefined : (written.get(key) ?? fetched.get(key));
 
   const alerts: Alert[] = [];
+  const snapshots = new Map<string, ProcessRecord>();
   const emitted = new Set<string>();
-  for (let i = 0; i < ordered.length; i++) {
-    const event = ordered[i]!;
+  for (const { event, kind, own, parent } of ordered) {
+    if (kind === "waiting") {
+      snapshots.set(event.source.eventId, resolveLineage(event, lookup(own), lookup(parent)).record);
+      continue;
+    }
     counters.execEvents++;
-    const own = ownKeys[i]!;
-    const { lineage, record } = resolveLineage(event, lookup(own), lookup(parentKeys[i]));
-    written.set(own, record);
+    let lineage: Lineage;
+    if (kind === "snapshot") {
+      const snapshot = batch.snapshots!.get(event.source.eventId)!;
+      lineage = { chain: snapshot.chain, ancestors: snapshot.ancestors };
+      written.set(own, recordOf(event, lineage));
+    } else {
+      const resolved = resolveLineage(event, lookup(own), lookup(parent));
+      lineage = resolved.lineage;
+      written.set(own, resolved.record);
+    }
 
     const verdict = evaluate(event, lineage, deps.rule);
     if (verdict === undefined) continue;
@@ -125,16 +168,18 @@ export async function detectBatch(
     emitted.add(id);
     alerts.push(buildAlert(event, lineage, verdict, seen));
   }
-  return { alerts, records: written };
+  return { alerts, records: written, snapshots };
 }
+
+const isInput = (input: BatchInput | readonly ExecEvent[]): input is BatchInput => !Array.isArray(input);
 
 function rewindAll(
   stored: ReadonlyMap<string, ProcessRecord>,
-  events: readonly ExecEvent[],
+  planned: readonly Planned[],
 ): ReadonlyMap<string, ProcessRecord> {
   if (stored.size === 0) return stored;
   const ownTags = new Set<string>();
-  for (const event of events) ownTags.add(eventTag(event.source.eventId));
+  for (const { event } of planned) ownTags.add(eventTag(event.source.eventId));
   const out = new Map<string, ProcessRecord>();
   for (const [key, record] of stored) {
     const before = rewind(record, ownTags);
@@ -165,10 +210,15 @@ function orderByHostAndTime(events: readonly ExecEvent[]): ExecEvent[] {
 }
 
 function inTimeOrder(events: readonly ExecEvent[]): boolean {
-  for (let i = 1; i < events.length; i++) if (events[i]!.time < events[i - 1]!.time) return false;
+  for (let i = 1; i < events.length; i++) if (byTime(events[i]!, events[i - 1]!) < 0) return false;
   return true;
 }
 
+/**
+ * By time, then by the source's own sequence where it has one (the audit serial): execs of one millisecond
+ * are common (`exec wget` right after its loader's exec), and a batch may hold them out of stream order when
+ * one was completed from parts stored by an earlier invocation.
+ */
 function byTime(a: ExecEvent, b: ExecEvent): number {
-  return a.time - b.time;
+  return a.time - b.time || (a.source.sequence ?? 0) - (b.source.sequence ?? 0);
 }

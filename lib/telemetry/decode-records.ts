@@ -2,7 +2,8 @@ import type { DecodeContext, DecodeOutput, JsonDecoder, RawRecord, TextLineDecod
 import { malformed } from "./decoder.js";
 import type { FramedRecord } from "./framing.js";
 import type { InputFormat } from "./input-format.js";
-import { createAuditdDecoder } from "./sources/auditd.js";
+import { type AuditdDecoderOptions, createAuditdDecoder } from "./sources/auditd.js";
+import type { AuditFragment } from "./sources/auditd-fragment.js";
 import { datadogCwsDecoder } from "./sources/datadog-cws.js";
 import { ecsDecoder } from "./sources/ecs.js";
 import { falcoDecoder } from "./sources/falco.js";
@@ -39,6 +40,8 @@ const TEXT_DECODERS: readonly TextLineDecoder[] = [sysmonLinuxDecoder, falcoText
 export interface RecordDecoder {
   push(record: FramedRecord, out: DecodeOutput[]): void;
   flush(out: DecodeOutput[]): void;
+  /** auditd events still open (with `deferIncomplete`, the parts to carry to the next invocation). */
+  takeOpen(): AuditFragment[];
 }
 
 /**
@@ -46,8 +49,12 @@ export interface RecordDecoder {
  * auditd decoder, JSON objects to the first JSON decoder that recognises them, other lines to the text
  * decoders; a log shipper's `{"log": line}` wrapper is opened once). Never throws on input.
  */
-export function createRecordDecoder(format: InputFormat, ctx: DecodeContext): RecordDecoder {
-  const auditd = createAuditdDecoder(ctx);
+export function createRecordDecoder(
+  format: InputFormat,
+  ctx: DecodeContext,
+  options: AuditdDecoderOptions = {},
+): RecordDecoder {
+  const auditd = createAuditdDecoder(ctx, options);
   const auto = format === "auto";
   const jsonDecoders = auto ? JSON_DECODERS : JSON_DECODERS.filter((d) => d.format === format);
   const textDecoders = auto ? TEXT_DECODERS : TEXT_DECODERS.filter((d) => d.format === format);
@@ -104,6 +111,7 @@ export function createRecordDecoder(format: InputFormat, ctx: DecodeContext): Re
     flush(out: DecodeOutput[]) {
       auditd.flush(out);
     },
+    takeOpen: () => auditd.takeOpen(),
   };
 }
 

@@ -64,5 +64,6 @@ export interface ExecEvent {
   ancestors?: ExecAncestor[];
   /** Event time, epoch ms. */
   time: number;
-  source: { format: SourceFormat; eventId: string };
+  /** `sequence`: the source's order of its events (the audit serial), for events of the same millisecond. */
+  source: { format: SourceFormat; eventId: string; sequence?: number };
 }

@@ -2,15 +2,31 @@ import type { Alert } from "../alerts/alert.js";
 import type { AlertPublisher } from "../alerts/alert-publisher.js";
 import { asDetectorError, type DeliveryLimits, deliverAlerts } from "../alerts/deliver-alerts.js";
 import type { DeliveryClaims } from "../alerts/delivery-claims.js";
-import type { DetectorError } from "../errors.js";
+import { DetectorError } from "../errors.js";
+import type { BatchRead } from "../lineage/lineage-store.js";
 import { type Counters, countSkip, newCounters } from "../pipeline/counters.js";
-import { type BatchDeps, detectBatch, writeBatch } from "../pipeline/process-batch.js";
+import {
+  type BatchFragment,
+  newPendingCounters,
+  type PendingCounters,
+  type PendingLimits,
+  reassemble,
+  settleStates,
+} from "../pipeline/pending-events.js";
+import {
+  type BatchDeps,
+  type BatchDetection,
+  detectBatch,
+  planBatch,
+  writeBatch,
+} from "../pipeline/process-batch.js";
 import type { QuarantinedRecord, QuarantineSink } from "../quarantine/quarantine-sink.js";
 import { createRecordDecoder, type RecordDecoder } from "../telemetry/decode-records.js";
 import type { DecodeOutput, ProcessExit } from "../telemetry/decoder.js";
 import type { ExecEvent } from "../telemetry/exec-event.js";
 import { createDocumentJoiner, flushDocumentJoiner, frameText } from "../telemetry/framing.js";
 import type { OpenedPayload } from "../telemetry/transport.js";
+import { decodeStates, encodeSnapshots, headEvents, pendingWrites, readyInput } from "./carry-over.js";
 
 /**
  * One delivery unit of a trigger: a Kinesis record, or a CloudWatch Logs invocation's envelope. Failures
@@ -27,6 +43,8 @@ export interface DeliveryUnit {
 }
 
 export interface DetectionDeps extends BatchDeps {
+  /** How long a part of an audit event waits for the rest, and how much a host may hold. */
+  readonly pendingLimits: PendingLimits;
   readonly publisher: AlertPublisher;
   /** Exactly one publish per alert id, whatever the redeliveries (lib/alerts/delivery-claims.ts). */
   readonly claims: DeliveryClaims;
@@ -46,6 +64,15 @@ export interface DetectionReport {
   readonly alreadyDelivered: number;
   /** Published, but the mark could not be written (logged: a redelivery elsewhere may repeat them). */
   readonly unmarked: readonly { readonly alert: Alert; readonly error: DetectorError }[];
+  /** auditd events carried across invocations (lib/pipeline/pending-events.ts). */
+  readonly pending: PendingReport;
+}
+
+export interface PendingReport extends PendingCounters {
+  /** Host states another invocation wrote between this one's read and write (merged again). */
+  conflicts: number;
+  /** Host states that could not be decoded (replaced). */
+  corruptStates: number;
 }
 
 /**
@@ -75,7 +102,8 @@ export async function detectUnits(
   const decoderFor = (host: string) => {
     let decoder = decoders.get(host);
     if (decoder === undefined) {
-      decoder = createRecordDecoder("auto", { defaultHost: host });
+      // What this invocation cannot complete goes to the next through the table, not judged half-built.
+      decoder = createRecordDecoder("auto", { defaultHost: host }, { deferIncomplete: true });
       decoders.set(host, decoder);
     }
     return decoder;
@@ -111,7 +139,7 @@ export async function detectUnits(
       }
     }
   });
-  for (const decoder of decoders.values()) decoder.flush(outputs);
+  const openParts = [...decoders.values()].flatMap((decoder) => decoder.takeOpen());
 
   const unitOfLine = (line: number): { unit: number; local: number } => {
     let lo = 0;
@@ -148,31 +176,14 @@ export async function detectUnits(
     }
   }
 
-  let detection: Awaited<ReturnType<typeof detectBatch>> | undefined;
-  try {
-    detection = await detectBatch(events, deps, counters);
-  } catch (error) {
-    // Lineage could not be read: the whole batch goes again.
-    fail(0, asDetectorError(error, "lineage store"));
-  }
-
-  let published: readonly Alert[] = [];
-  let alreadyDelivered = 0;
-  let unmarked: DetectionReport["unmarked"] = [];
-  if (detection !== undefined) {
-    const ordered = detection.alerts
-      .map((alert) => ({ alert, unit: eventUnit.get(alert.source.eventId) ?? 0 }))
-      .sort((a, b) => a.unit - b.unit);
-    const delivery = await deliverAlerts(ordered, deps, limits);
-    ({ published, alreadyDelivered, unmarked } = delivery);
-    if (delivery.failed) fail(delivery.failed.unit, delivery.failed.error);
-    try {
-      // After the publishes: a redelivery of the records from a failed one rebuilds the same records anyway.
-      await writeBatch(detection.records, exits, deps.store);
-    } catch (error) {
-      fail(0, asDetectorError(error, "lineage store"));
-    }
-  }
+  const fragments: BatchFragment[] = openParts.map((fragment) => ({
+    fragment,
+    line: fragment.line,
+    unit: unitOfLine(fragment.line).unit,
+  }));
+  const carried = await carryOver(events, eventUnit, fragments, exits, deps, limits, counters, fail, () =>
+    failedFrom === undefined ? undefined : deps.trigger === "kinesis" ? failedFrom : 0,
+  );
 
   if (quarantined.length > 0) {
     try {
@@ -185,5 +196,135 @@ export async function detectUnits(
       fail(Math.min(...quarantineUnit), asDetectorError(error, "quarantine"));
     }
   }
-  return { counters, failedFrom, errors, quarantined, published, alreadyDelivered, unmarked };
+  return { counters, failedFrom, errors, quarantined, ...carried };
+}
+
+type Delivered = Pick<DetectionReport, "published" | "alreadyDelivered" | "unmarked" | "pending">;
+
+/** A pass may meet a concurrent invocation's write of a host's state; so many passes, then the batch fails. */
+const MAX_PASSES = 3;
+
+/**
+ * Detection, delivery and the write round, with the auditd events that straddle invocations: one read round
+ * (records and the hosts' pending states), then passes of "reassemble, detect, deliver, write": the first
+ * over the whole batch, a further one only for hosts whose state another invocation wrote in between (their
+ * state is read again and this batch's parts merged into it; what completes only then is judged then).
+ */
+async function carryOver(
+  events: readonly ExecEvent[],
+  eventUnit: Map<string, number>,
+  fragments: readonly BatchFragment[],
+  exits: readonly ProcessExit[],
+  deps: DetectionDeps,
+  limits: DeliveryLimits,
+  counters: Counters,
+  fail: (unit: number, error: DetectorError) => void,
+  redeliveredFrom: () => number | undefined,
+): Promise<Delivered> {
+  const pending: PendingReport = { ...newPendingCounters(), conflicts: 0, corruptStates: 0 };
+  let alreadyDelivered = 0;
+  const published: Alert[] = [];
+  const unmarked: { alert: Alert; error: DetectorError }[] = [];
+
+  // Every host with audit records here: its stored parts are merged, and judged once they waited too long.
+  const hosts = new Set<string>();
+  for (const event of events) if (event.source.format === "auditd") hosts.add(event.host.name);
+  for (const { fragment } of fragments) hosts.add(fragment.host);
+
+  const planned = planBatch({ events, waiting: headEvents(fragments) });
+  let read: BatchRead;
+  try {
+    read = await deps.store.read(planned.missing, [...hosts]);
+  } catch (error) {
+    // Nothing could be read: the whole batch goes again.
+    fail(0, asDetectorError(error, "lineage store"));
+    return { published, alreadyDelivered, unmarked, pending };
+  }
+  let hostStates = decodeStates([...hosts], read.pending, () => pending.corruptStates++);
+  // What the passes wrote, over what was read: a later pass resolves lineage against it.
+  const known = new Map(read.records);
+  const judged = new Set<string>();
+  const snapshots = new Map<string, string>();
+  let parts = fragments;
+  let batchEvents = events;
+
+  for (let pass = 1; ; pass++) {
+    const reassembly = reassemble(hostStates.states, parts, limits.now(), deps.pendingLimits, judged);
+    addPendingCounters(pending, reassembly.counters);
+    const ready = readyInput(reassembly, counters);
+    for (const [id, unit] of ready.units) eventUnit.set(id, unit);
+    for (const event of ready.input.events) judged.add(event.source.eventId);
+    for (const item of reassembly.ready) judged.add(item.fragment.key);
+    // Ordered by time and audit serial (planBatch): completed from stored parts or not, each in its place.
+    const input = { ...ready.input, events: [...batchEvents, ...ready.input.events] };
+
+    let detection: BatchDetection;
+    try {
+      detection = await detectBatch(input, deps, counters, known);
+    } catch (error) {
+      fail(0, asDetectorError(error, "lineage"));
+      return { published, alreadyDelivered, unmarked, pending };
+    }
+    for (const [id, snapshot] of encodeSnapshots(detection.snapshots)) snapshots.set(id, snapshot);
+
+    const ordered = detection.alerts
+      .map((alert) => ({ alert, unit: eventUnit.get(alert.source.eventId) ?? 0 }))
+      .sort((a, b) => a.unit - b.unit);
+    const delivery = await deliverAlerts(ordered, deps, limits);
+    published.push(...delivery.published);
+    unmarked.push(...delivery.unmarked);
+    alreadyDelivered += delivery.alreadyDelivered;
+    if (delivery.failed) fail(delivery.failed.unit, delivery.failed.error);
+
+    // The write round, after the publishes (a redelivery from a failed one rebuilds the same records anyway):
+    // the records first, then the states, so that a failed record write leaves the states as the redelivery
+    // needs them.
+    let conflicts: string[];
+    try {
+      await writeBatch(detection.records, pass === 1 ? exits : [], deps.store);
+      for (const [key, record] of detection.records) known.set(key, record);
+      const settled = settleStates(reassembly, redeliveredFrom(), snapshots);
+      ({ conflicts } = await deps.store.write(new Map(), pendingWrites(settled, hostStates)));
+    } catch (error) {
+      fail(0, asDetectorError(error, "lineage store"));
+      return { published, alreadyDelivered, unmarked, pending };
+    }
+    if (conflicts.length === 0) break;
+    pending.conflicts += conflicts.length;
+    if (pass >= MAX_PASSES) {
+      fail(
+        0,
+        new DetectorError(
+          `pending audit events of ${conflicts.length} hosts kept changing under this batch`,
+          {
+            retryable: true,
+            context: { hosts: conflicts.length, passes: pass },
+          },
+        ),
+      );
+      break;
+    }
+    // Another invocation wrote these hosts' states since they were read: merge this batch's parts into theirs.
+    const again = new Set(conflicts);
+    try {
+      hostStates = decodeStates(
+        conflicts,
+        await deps.store.readPending(conflicts),
+        () => pending.corruptStates++,
+      );
+    } catch (error) {
+      fail(0, asDetectorError(error, "lineage store"));
+      return { published, alreadyDelivered, unmarked, pending };
+    }
+    parts = fragments.filter((f) => again.has(f.fragment.host));
+    batchEvents = [];
+  }
+  return { published, alreadyDelivered, unmarked, pending };
+}
+
+function addPendingCounters(into: PendingReport, from: PendingCounters): void {
+  into.completedAcross += from.completedAcross;
+  into.judged += from.judged;
+  into.late += from.late;
+  into.trailing += from.trailing;
 }

@@ -53,10 +53,13 @@ export function observeReport(report: DetectionReport, obs: Observability, store
     });
   }
   for (const { alert, error } of report.unmarked) {
-    logger.error("alert published but not marked published; a redelivery on another container may repeat it", {
-      alertId: alert.id,
-      error: escapeAndTruncate(error.message, 500),
-    });
+    logger.error(
+      "alert published but not marked published; a redelivery on another container may repeat it",
+      {
+        alertId: alert.id,
+        error: escapeAndTruncate(error.message, 500),
+      },
+    );
   }
   const storeCalls = obs.storeCalls ? obs.storeCalls() - storeCallsBefore : 0;
   logger.info("batch done", {
@@ -69,6 +72,8 @@ export function observeReport(report: DetectionReport, obs: Observability, store
     skipped: c.skipped,
     malformed: c.malformed,
     storeCalls,
+    // auditd events straddling invocations: completed from stored parts, judged after waiting, late parts.
+    pending: report.pending,
     failedFrom: report.failedFrom,
   });
   metrics.addMetric("Records", MetricUnit.Count, c.records);
@@ -84,6 +89,9 @@ export function observeReport(report: DetectionReport, obs: Observability, store
   metrics.addMetric("SuppressedByDedup", MetricUnit.Count, s.dedup);
   metrics.addMetric("Quarantined", MetricUnit.Count, report.quarantined.length);
   metrics.addMetric("StoreCalls", MetricUnit.Count, storeCalls);
+  metrics.addMetric("EventsCompletedAcross", MetricUnit.Count, report.pending.completedAcross);
+  metrics.addMetric("EventsJudgedIncomplete", MetricUnit.Count, report.pending.judged);
+  metrics.addMetric("LateEventParts", MetricUnit.Count, report.pending.late);
   metrics.addMetric("FailedBatches", MetricUnit.Count, report.failedFrom === undefined ? 0 : 1);
   metrics.publishStoredMetrics();
 }

@@ -200,10 +200,10 @@ describe("DynamoDbLineageStore on dynalite", () => {
     // Round 1: 100 + 50 keys, half of each left (75); round 2: one call of 75 keys.
     expect(count("BatchGetItemCommand")).toBe(3);
     expect(store.stats).toEqual({ calls: 3, retries: 1, corrupt: 0, expired: 0 });
-    // Only the key, the record and its TTL are read, and strongly consistent: see the store's options.
+    // Only the key, a record or a pending state, and the TTL are read, and strongly consistent: see the store's options.
     expect(requests[0]!.RequestItems![dynamo.tableName]).toMatchObject({
-      ProjectionExpression: "#pk, #r, #ttl",
-      ExpressionAttributeNames: { "#pk": "pk", "#r": "r", "#ttl": "expiresAt" },
+      ProjectionExpression: "#pk, #r, #s, #ver, #ttl",
+      ExpressionAttributeNames: { "#pk": "pk", "#r": "r", "#s": "s", "#ver": "ver", "#ttl": "expiresAt" },
       ConsistentRead: true,
     });
   });

@@ -14,9 +14,15 @@
  * parsed field by field; the others (BPRM_FCAPS, SOCKADDR, CONFIG_CHANGE, USER_*, AVC, …) are checked
  * for binary bytes and otherwise only move the serial window.
  */
-import type { DecodeContext, DecodeOutput, Decoder, RawRecord, Skipped } from "../decoder.js";
+import type { DecodeContext, DecodeOutput, Decoder, RawRecord } from "../decoder.js";
 import { malformed } from "../decoder.js";
-import type { ExecEvent, ExecProcess } from "../exec-event.js";
+import {
+  type AuditFragment,
+  buildFragment,
+  fragmentState,
+  newFragment,
+  type SyscallFacts,
+} from "./auditd-fragment.js";
 import {
   type AuditBody,
   type AuditHeader,
@@ -30,10 +36,7 @@ import {
   BadValue,
   decodeProctitle,
   decodeUntrusted,
-  hexBytes,
   isHexText,
-  PROCTITLE_MAX_BYTES,
-  type Proctitle,
   parseDecimal,
   untrustedField,
 } from "./auditd-values.js";
@@ -91,55 +94,13 @@ const EXEC_SYSCALLS: ReadonlyMap<string, readonly number[]> = new Map([
 
 const EXEC_NAMES = new Set(["execve", "execveat"]);
 
-interface SyscallFacts {
-  line: number;
-  verdict: "exec" | "failed" | "other";
-  syscall: string;
-  pid: number;
-  ppid: number;
-  uid: string | undefined;
-  auid: string | undefined;
-  ses: string | undefined;
-  userName: string | undefined;
-  exe: string | undefined;
-}
-
-interface Piece {
-  hex: boolean;
-  text: string;
-}
-
-interface ChunkedArg {
-  /** `aN_len`: the argument's logged length (hex digits when encoded), to tell a cut argument. */
-  declared: number | undefined;
-  pieces: (Piece | undefined)[];
-}
-
 interface HostEvents {
   events: Map<string, PendingEvent>;
   /** No open event of the host is due before a serial above this: most records skip the walk. */
   dueAbove: number;
 }
 
-interface PendingEvent {
-  key: string;
-  host: string;
-  stamp: string;
-  serial: number;
-  time: number;
-  line: number;
-  records: number;
-  syscall: SyscallFacts | undefined;
-  argc: number | undefined;
-  execve: boolean;
-  args: (string | undefined)[];
-  chunked: Map<number, ChunkedArg> | undefined;
-  argChars: number;
-  truncated: boolean;
-  cwd: string | undefined;
-  path0: string | undefined;
-  proctitle: Proctitle | undefined;
-}
+type PendingEvent = AuditFragment;
 
 const WHOLE = -1;
 const LENGTH = -2;
@@ -193,19 +154,27 @@ const userNameOf = (body: AuditBody): string | undefined => {
     : name;
 };
 
-const skippedAt = (line: number, reason: string): Skipped => ({ kind: "skipped", line, reason });
+/**
+ * `deferIncomplete`: the Lambda functions' mode, where an invocation holds only part of the stream and what
+ * it cannot complete is carried to the next (lib/pipeline/pending-events.ts). An event is completed on its
+ * last record only once it holds everything the verdict reads (auditd-fragment.ts `fragmentState`), the
+ * serial window does not complete events (the rest may come in a later, or an earlier but delayed, delivery),
+ * and at the end `takeOpen()` hands over what is still open instead of `flush()` judging it half-built.
+ */
+export interface AuditdDecoderOptions {
+  readonly deferIncomplete?: boolean;
+}
 
-const joinPieces = (pieces: readonly Piece[]): string => {
-  if (pieces.every((p) => p.hex)) return hexBytes(pieces.map((p) => p.text).join("")).toString("utf8");
-  // Mixed forms do not come from the kernel, but bytes are the one thing both forms agree on.
-  return Buffer.concat(pieces.map((p) => (p.hex ? hexBytes(p.text) : Buffer.from(p.text, "utf8")))).toString(
-    "utf8",
-  );
-};
+/** An auditd decoder that can hand over the events it could not complete. */
+export interface AuditdDecoder extends Decoder {
+  /** The events still open, oldest first; the decoder forgets them. */
+  takeOpen(): AuditFragment[];
+}
 
-class AuditdDecoder implements Decoder {
+class AuditdRecordDecoder implements AuditdDecoder {
   readonly format = "auditd" as const;
   readonly #defaultHost: string;
+  readonly #defer: boolean;
   /** Insertion order is the order in which events are completed early. */
   readonly #open = new Map<string, PendingEvent>();
   readonly #byHost = new Map<string, HostEvents>();
@@ -214,8 +183,9 @@ class AuditdDecoder implements Decoder {
   #recentNext = 0;
   #pendingArgChars = 0;
 
-  constructor(ctx: DecodeContext) {
+  constructor(ctx: DecodeContext, options: AuditdDecoderOptions = {}) {
     this.#defaultHost = ctx.defaultHost;
+    this.#defer = options.deferIncomplete ?? false;
   }
 
   push(record: RawRecord, out: DecodeOutput[]): void {
@@ -232,7 +202,7 @@ class AuditdDecoder implements Decoder {
       return;
     }
     const host = header.node ?? this.#defaultHost;
-    this.#expire(host, header.serial, out);
+    if (!this.#defer) this.#expire(host, header.serial, out);
 
     const selection = CONSUMED.get(header.type);
     if (selection === undefined) {
@@ -250,7 +220,9 @@ class AuditdDecoder implements Decoder {
     if (this.#recent.has(key)) return;
     if (header.type === "EOE") {
       const done = this.#open.get(key);
-      if (done !== undefined) this.#complete(done, out);
+      if (done === undefined) return;
+      done.tail = true;
+      if (!this.#defer || fragmentState(done) === "complete") this.#complete(done, out);
       return;
     }
 
@@ -261,14 +233,24 @@ class AuditdDecoder implements Decoder {
       const problem = this.#digest(event, header.type, body, record.line);
       if (problem !== undefined) out.push(malformed(record, problem));
     }
-    if (header.type === "PROCTITLE" && event.syscall !== undefined && this.#open.has(key)) {
-      this.#complete(event, out);
+    if (header.type === "PROCTITLE") {
+      event.tail = true;
+      const ready = this.#defer ? fragmentState(event) === "complete" : event.syscall !== undefined;
+      if (ready && this.#open.has(key)) this.#complete(event, out);
     }
     while (this.#pendingArgChars > AUDITD_LIMITS.maxPendingArgChars) this.#completeOldest(out);
   }
 
   flush(out: DecodeOutput[]): void {
     while (this.#open.size > 0) this.#completeOldest(out);
+  }
+
+  takeOpen(): AuditFragment[] {
+    const open = [...this.#open.values()];
+    this.#open.clear();
+    this.#byHost.clear();
+    this.#pendingArgChars = 0;
+    return open;
   }
 
   /** A lost EXECVE or PROCTITLE line leaves its event's args incomplete: say so on the event. */
@@ -283,25 +265,7 @@ class AuditdDecoder implements Decoder {
   #eventFor(key: string, host: string, header: AuditHeader, line: number, out: DecodeOutput[]): PendingEvent {
     const known = this.#open.get(key);
     if (known !== undefined) return known;
-    const event: PendingEvent = {
-      key,
-      host,
-      stamp: header.stamp,
-      serial: header.serial,
-      time: header.time,
-      line,
-      records: 0,
-      syscall: undefined,
-      argc: undefined,
-      execve: false,
-      args: [],
-      chunked: undefined,
-      argChars: 0,
-      truncated: false,
-      cwd: undefined,
-      path0: undefined,
-      proctitle: undefined,
-    };
+    const event: PendingEvent = newFragment(key, host, header.stamp, header.serial, header.time, line);
     this.#open.set(key, event);
     let hostEvents = this.#byHost.get(host);
     if (hostEvents === undefined) {
@@ -345,7 +309,7 @@ class AuditdDecoder implements Decoder {
     }
     this.#pendingArgChars -= event.argChars;
     this.#remember(event.key);
-    out.push(this.#build(event));
+    out.push(buildFragment(event));
   }
 
   #remember(key: string): void {
@@ -483,80 +447,8 @@ class AuditdDecoder implements Decoder {
     }
     return problem;
   }
-
-  /** EXECVE args when logged (chunks joined, holes and shortfalls flagged), else PROCTITLE. */
-  #args(event: PendingEvent): { args: string[]; truncated: boolean } {
-    let truncated = event.truncated;
-    if (!event.execve) {
-      if (event.proctitle === undefined) return { args: [], truncated: true };
-      // The kernel keeps only the first PROCTITLE_MAX_BYTES and trims a trailing NUL.
-      if (event.proctitle.bytes >= PROCTITLE_MAX_BYTES - 1) truncated = true;
-      return { args: event.proctitle.args, truncated };
-    }
-    if (event.chunked !== undefined) {
-      for (const [index, chunked] of event.chunked) {
-        const pieces: Piece[] = [];
-        let units = 0;
-        for (const piece of chunked.pieces) {
-          if (piece === undefined) break;
-          pieces.push(piece);
-          units += piece.text.length;
-        }
-        if (pieces.length < chunked.pieces.length) truncated = true;
-        if (chunked.declared !== undefined && units < chunked.declared) truncated = true;
-        if (pieces.length > 0 && event.args[index] === undefined) event.args[index] = joinPieces(pieces);
-      }
-    }
-    const argc = event.argc ?? event.args.length;
-    const args: string[] = [];
-    for (let i = 0; i < argc && i < event.args.length; i++) {
-      const arg = event.args[i];
-      if (arg === undefined) break;
-      args.push(arg);
-    }
-    if (args.length < argc || event.argc === undefined) truncated = true;
-    // The first EXECVE record was lost (or a0 was bad): the kernel's PROCTITLE still has a prefix of argv.
-    if (args.length === 0 && argc !== 0 && event.proctitle !== undefined) {
-      return { args: event.proctitle.args, truncated: true };
-    }
-    return { args, truncated };
-  }
-
-  #build(event: PendingEvent): DecodeOutput {
-    const sys = event.syscall;
-    if (sys === undefined) return skippedAt(event.line, "incomplete event: no SYSCALL record");
-    if (sys.verdict === "other") return skippedAt(sys.line, `not an exec: syscall ${sys.syscall}`);
-    if (sys.verdict === "failed") return skippedAt(sys.line, "failed execve");
-    const executable = sys.exe ?? event.path0;
-    if (executable === undefined) return skippedAt(sys.line, "exec without an executable (no exe, no PATH)");
-
-    const { args, truncated } = this.#args(event);
-    const proc: ExecProcess = { pid: sys.pid, ppid: sys.ppid, executable, args };
-    const invoked = event.path0;
-    if (invoked !== undefined && invoked !== executable) {
-      proc.invokedPath = invoked;
-      // The kernel runs a shebang script as `interpreter [arg] script …`: PATH item 0 is the script.
-      if (args.indexOf(invoked, 1) > 0) proc.script = invoked;
-    }
-    if (truncated) proc.argsTruncated = true;
-    if (event.cwd !== undefined) proc.cwd = event.cwd;
-    if (sys.ses !== undefined) proc.sessionId = sys.ses;
-
-    const user: ExecEvent["user"] = {};
-    if (sys.uid !== undefined) user.id = sys.uid;
-    if (sys.userName !== undefined) user.name = sys.userName;
-    if (sys.auid !== undefined) user.auditId = sys.auid;
-
-    const execEvent: ExecEvent = {
-      host: { name: event.host },
-      user,
-      process: proc,
-      time: event.time,
-      source: { format: "auditd", eventId: event.key },
-    };
-    return { kind: "event", event: execEvent, line: sys.line };
-  }
 }
 
 /** Decoder of auditd log lines; stateful (groups records per event), so one per input stream. */
-export const createAuditdDecoder = (ctx: DecodeContext): Decoder => new AuditdDecoder(ctx);
+export const createAuditdDecoder = (ctx: DecodeContext, options?: AuditdDecoderOptions): AuditdDecoder =>
+  new AuditdRecordDecoder(ctx, options);

@@ -81,6 +81,9 @@ const parseId = (id: string): number | undefined => {
   return sec * 1000 + ms;
 };
 
+/** The audit serial of an ID already checked by parseId. */
+const serialOf = (id: string): number => Number(id.slice(id.indexOf(":") + 1));
+
 type SyscallVerdict = { exec: true } | { exec: false; what: string };
 
 const classifySyscall = (sys: JsonObject): SyscallVerdict | string => {
@@ -235,7 +238,7 @@ const decodeLaurel = (value: unknown, record: RawRecord, ctx: DecodeContext): De
     user: {},
     process,
     time,
-    source: { format: "laurel", eventId: `${host}:${id}` },
+    source: { format: "laurel", eventId: `${host}:${id}`, sequence: serialOf(id) },
   };
 
   const containerId = getStr(getObj(pidInfo, "container"), "id");

@@ -342,7 +342,7 @@ describe("captured exec-cases.auditd.log (ENRICHED, no EOE)", () => {
         sessionId: "16",
       },
       time: 1795822038628,
-      source: { format: "auditd", eventId: "vm:1795822038.628:1051" },
+      source: { format: "auditd", eventId: "vm:1795822038.628:1051", sequence: 1051 },
     });
   });
 
@@ -401,7 +401,7 @@ describe("go-libaudit samples", () => {
           sessionId: "802",
         },
         time: 1492037291036,
-        source: { format: "auditd", eventId: "rhel7:1492037291.036:59" },
+        source: { format: "auditd", eventId: "rhel7:1492037291.036:59", sequence: 59 },
       },
       {
         host: { name: "rhel7" },
@@ -415,7 +415,7 @@ describe("go-libaudit samples", () => {
           sessionId: "802",
         },
         time: 1492037291038,
-        source: { format: "auditd", eventId: "rhel7:1492037291.038:60" },
+        source: { format: "auditd", eventId: "rhel7:1492037291.038:60", sequence: 60 },
       },
     ]);
     expect(decoded.skipped.map((s) => [s.line, s.reason])).toEqual([
@@ -453,7 +453,7 @@ describe("go-libaudit samples", () => {
           sessionId: "11",
         },
         time: 1492752522985,
-        source: { format: "auditd", eventId: "ubuntu:1492752522.985:8972" },
+        source: { format: "auditd", eventId: "ubuntu:1492752522.985:8972", sequence: 8972 },
       },
     ]);
   });

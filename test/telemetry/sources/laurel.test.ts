@@ -64,7 +64,7 @@ describe("laurelDecoder on the captured sample", () => {
     expect(event.user).toEqual({ id: "0", name: "root", auditId: "4343" });
     expect(event.process.sessionId).toBe("16");
     expect(event.time).toBe(1795822038628);
-    expect(event.source).toEqual({ format: "laurel", eventId: "vm:1795822038.628:1051" });
+    expect(event.source).toEqual({ format: "laurel", eventId: "vm:1795822038.628:1051", sequence: 1051 });
   });
 
   it("decodes the dropper script exec with its script and invoked path", () => {
