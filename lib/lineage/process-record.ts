@@ -44,6 +44,8 @@ export interface ProcessRecord extends ProcessNode {
   /** The source's id of this process image (Tetragon exec_id, ECS entity_id), when it has one. */
   readonly entityId?: string | undefined;
   readonly ancestors: readonly ProcessNode[];
+  /** The ancestors stop at a parent that was not known when this record was written (resolve-lineage.ts). */
+  readonly incomplete?: boolean | undefined;
 }
 
 export const processKey = (host: string, pid: number): string => `${host}\u0000${pid}`;

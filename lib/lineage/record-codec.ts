@@ -20,7 +20,7 @@ import {
  * record written by an older or newer version is recognised by its `v` instead of failing halfway.
  * JSON keys are short because write units are per 1 KB and every batch rewrites its records:
  *
- *   record  {v, pp ppid, s start, sid sessionId, …image, u user, c chain, a ancestors}
+ *   record  {v, pp ppid, s start, sid sessionId, …image, u user, c chain, a ancestors, o incomplete}
  *   node    {p pid, …image, u user {i id, n name}, c chain}      (an ancestor: never its own ancestors)
  *   image   {e executable, ip invokedPath, sc script, g args, d cwd, t time, b by (the writer's tag)}
  *
@@ -158,6 +158,7 @@ function recordJson(record: ProcessRecord, b: Budget): Json {
   putChain(out, record.chain, b.ownChain, b);
   const ancestors = record.ancestors.slice(0, b.ancestors).map((node) => nodeJson(node, b));
   if (ancestors.length > 0) out["a"] = ancestors;
+  if (record.incomplete === true) out["o"] = 1;
   return out;
 }
 
@@ -248,6 +249,7 @@ export function deserializeRecord(json: string, host: string, pid: number): Proc
       user: readUser(parsed["u"]),
       chain: readChain(parsed["c"]),
       ancestors: rawAncestors.slice(0, MAX_DEPTH).map(readNode),
+      ...(parsed["o"] === 1 && { incomplete: true }),
     };
   } catch (error) {
     if (error instanceof Corrupt) return undefined;

@@ -40,6 +40,9 @@ export function resolveLineage(
 
   // Parent: a record newer than this process's own start is not its parent but a later holder of the pid.
   let ancestors: readonly ProcessNode[];
+  // Whether the lineage ends at a parent nobody has delivered yet (an orphan of out-of-order delivery, or of
+  // a parent older than the telemetry): utilities below it may wait for it (lib/pipeline/waiting-utilities.ts).
+  let incomplete: boolean;
   if (
     parentRecord !== undefined &&
     parentRecord.time <= since &&
@@ -48,13 +51,18 @@ export function resolveLineage(
   ) {
     // The parent record is its own node: a record is a ProcessNode, and sharing it costs no copy per event.
     ancestors = mergeTelemetry(prepend(parentRecord, parentRecord.ancestors), event);
+    incomplete = parentRecord.incomplete === true && parentRecord.ancestors.length < MAX_DEPTH - 1;
   } else if (sameProcess && previous.ancestors.length > 0) {
     ancestors = previous.ancestors;
+    incomplete = previous.incomplete === true;
   } else {
     ancestors = mergeTelemetry([], event);
+    // Ancestors the telemetry carries (Tetragon, OCSF, Datadog) are its own complete account; a parent it
+    // names by executable alone (laurel PPID) is not.
+    incomplete = process.ppid > 1 && (event.ancestors?.length ?? 0) === 0;
   }
   if (ancestors.length > MAX_DEPTH) ancestors = ancestors.slice(0, MAX_DEPTH);
-  const lineage = { chain, ancestors };
+  const lineage = incomplete ? { chain, ancestors, incomplete } : { chain, ancestors };
   return { lineage, record: recordOf(event, lineage) };
 }
 
@@ -84,6 +92,7 @@ export function recordOf(event: ExecEvent, lineage: Lineage): ProcessRecord {
     user: event.user,
     chain: lineage.chain,
     ancestors: lineage.ancestors,
+    ...(lineage.incomplete === true && { incomplete: true }),
   };
 }
 

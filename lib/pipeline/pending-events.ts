@@ -1,3 +1,4 @@
+import type { ExecEvent } from "../telemetry/exec-event.js";
 import {
   type AuditFragment,
   decodeFragment,
@@ -33,8 +34,20 @@ export interface PendingEntry {
   readonly storedAt: number;
 }
 
+/**
+ * A network utility that raised nothing while its parent was unknown (lib/pipeline/waiting-utilities.ts):
+ * its verdict is taken again when the pids it waits for are delivered, or once after the wait.
+ */
+export interface WaitingUtility {
+  readonly event: ExecEvent;
+  readonly storedAt: number;
+  readonly waitFor: readonly number[];
+}
+
 export interface HostPending {
   readonly entries: Map<string, PendingEntry>;
+  /** By event id. */
+  readonly waiting: Map<string, WaitingUtility>;
   /** Events completed or judged from stored parts (key, when), oldest first: their later parts are dropped. */
   readonly done: [key: string, at: number][];
 }
@@ -47,18 +60,24 @@ export interface PendingLimits {
   /** Completed keys remembered per host, and for how long (past the triggers' retries: 6 h of record age). */
   readonly maxDone: number;
   readonly doneRetentionMs: number;
-  /** Encoded size a host's state may reach; beyond, the oldest parts are judged at once. */
-  readonly maxStateChars: number;
+  /** Encoded bytes a host's state may reach; beyond, the oldest parts are judged at once. */
+  readonly maxStateBytes: number;
 }
 
 export const DEFAULT_PENDING_LIMITS: PendingLimits = {
   waitMs: 5 * 60_000,
-  maxEntries: 64,
+  // A host holds a few parts at a time when its stream arrives in order; hundreds only when it arrives
+  // scrambled (a backlog retried out of order), which these bounds still carry through.
+  maxEntries: 256,
   maxDone: 128,
   doneRetentionMs: 6 * 3_600_000,
-  // DynamoDB bills a write per KB and takes 400 KB per item: a host with more in flight has a problem.
-  maxStateChars: 96 * 1024,
+  // DynamoDB takes 400 KB per item (and bills a write per KB): room is left for the waiting heads' lineage,
+  // added once the batch resolved it (MAX_RECORD_JSON_BYTES each, counted here in advance).
+  maxStateBytes: 256 * 1024,
 };
+
+/** What a waiting head's stored lineage may add to the state (lib/lineage/record-codec.ts bounds it). */
+const SNAPSHOT_BYTES = 3_584;
 
 /** A part of an event in this batch, and where it starts (its first record). */
 export interface BatchFragment {
@@ -109,7 +128,7 @@ export interface Reassembly {
   readonly counters: PendingCounters;
 }
 
-const emptyState = (): HostPending => ({ entries: new Map(), done: [] });
+const emptyState = (): HostPending => ({ entries: new Map(), waiting: new Map(), done: [] });
 
 const copyFragment = (f: AuditFragment): AuditFragment =>
   mergeFragment({ ...f, records: 0, argChars: 0, args: [], chunked: undefined }, f);
@@ -141,6 +160,7 @@ export function reassemble(
           ? emptyState()
           : {
               entries: new Map(before.entries),
+              waiting: new Map(before.waiting),
               done: before.done.filter(([, at]) => now - at < limits.doneRetentionMs),
             };
       states.set(host, state);
@@ -206,16 +226,17 @@ export function reassemble(
   for (const [host, state] of states) {
     // Oldest first, so that the caps below judge what has waited longest.
     const waiting = [...state.entries].sort((a, b) => a[1].storedAt - b[1].storedAt);
-    let size = encodeHostPending(state).length;
+    const heads = waitingHeads.filter((h) => h.fragment.host === host).length;
+    let size = Buffer.byteLength(encodeHostPending(state)) + heads * SNAPSHOT_BYTES;
     let count = state.entries.size;
     for (const [key, entry] of waiting) {
       const overdue = now - entry.storedAt >= limits.waitMs;
-      if (!overdue && count <= limits.maxEntries && size <= limits.maxStateChars) break;
+      if (!overdue && count <= limits.maxEntries && size <= limits.maxStateBytes) break;
       // A head judged now whose lineage was never resolved (this batch's own, over a cap) is resolved with
       // the batch: it is in waitingHeads, which the caller resolves before judging.
       state.entries.delete(key);
       count--;
-      size -= JSON.stringify(encodeEntry(entry)).length;
+      size -= Buffer.byteLength(JSON.stringify(encodeEntry(entry)));
       remember(state, key, now, limits);
       counters.judged++;
       ready.push({
@@ -265,6 +286,7 @@ export function settleStates(
   const out = new Map<string, HostPending>();
   for (const [host, state] of reassembly.states) {
     const entries = new Map(state.entries);
+    const waiting = new Map(state.waiting);
     const done = [...state.done];
     for (const [key, entry] of entries) {
       if (entry.snapshot === undefined && snapshots.has(key))
@@ -278,13 +300,14 @@ export function settleStates(
         if (at >= 0) done.splice(at, 1);
       }
     }
-    out.set(host, { entries, done });
+    out.set(host, { entries, waiting, done });
   }
   return out;
 }
 
 /*
- * JSON form of a host's state: {v, e: [{f fragment, s snapshot, at storedAt}], d: [[done key, at]]}.
+ * JSON form of a host's state: {v, e: [{f fragment, s snapshot, at storedAt}], w: [{x event, at storedAt,
+ * f waitFor}], d: [[done key, at]]}.
  */
 const STATE_VERSION = 1;
 
@@ -295,7 +318,12 @@ function encodeEntry(entry: PendingEntry): Record<string, unknown> {
 }
 
 export function encodeHostPending(state: HostPending): string {
-  return JSON.stringify({ v: STATE_VERSION, e: [...state.entries.values()].map(encodeEntry), d: state.done });
+  return JSON.stringify({
+    v: STATE_VERSION,
+    e: [...state.entries.values()].map(encodeEntry),
+    w: [...state.waiting.values()].map((w) => ({ x: w.event, at: w.storedAt, f: w.waitFor })),
+    d: state.done,
+  });
 }
 
 /** A host's state from its stored JSON; undefined (counted by the caller) for anything else. */
@@ -307,8 +335,8 @@ export function decodeHostPending(json: string, host: string): HostPending | und
     return undefined;
   }
   if (typeof value !== "object" || value === null) return undefined;
-  const { v, e, d } = value as Record<string, unknown>;
-  if (v !== STATE_VERSION || !Array.isArray(e) || !Array.isArray(d)) return undefined;
+  const { v, e, w, d } = value as Record<string, unknown>;
+  if (v !== STATE_VERSION || !Array.isArray(e) || !Array.isArray(d) || !Array.isArray(w)) return undefined;
   const entries = new Map<string, PendingEntry>();
   for (const item of e) {
     if (typeof item !== "object" || item === null) return undefined;
@@ -318,13 +346,43 @@ export function decodeHostPending(json: string, host: string): HostPending | und
     if (s !== undefined && typeof s !== "string") return undefined;
     entries.set(fragment.key, { fragment, snapshot: s, storedAt: at });
   }
+  const waiting = new Map<string, WaitingUtility>();
+  for (const item of w) {
+    const parsed = waitingOf(item, host);
+    if (parsed === undefined) return undefined;
+    waiting.set(parsed.event.source.eventId, parsed);
+  }
   const done: [string, number][] = [];
   for (const pair of d) {
     if (!Array.isArray(pair) || typeof pair[0] !== "string" || typeof pair[1] !== "number") return undefined;
     done.push([pair[0], pair[1]]);
   }
-  return { entries, done };
+  return { entries, waiting, done };
+}
+
+/** A waiting utility from its JSON: an ExecEvent as the pipeline wrote it, checked for what the rule reads. */
+function waitingOf(value: unknown, host: string): WaitingUtility | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { x, at, f } = value as Record<string, unknown>;
+  if (typeof at !== "number" || !Array.isArray(f) || !f.every((pid) => Number.isSafeInteger(pid)))
+    return undefined;
+  const event = x as ExecEvent | null;
+  const p = event?.process;
+  if (
+    typeof event !== "object" ||
+    event === null ||
+    event.host?.name !== host ||
+    typeof event.time !== "number" ||
+    typeof event.source?.eventId !== "string" ||
+    typeof p?.pid !== "number" ||
+    typeof p.ppid !== "number" ||
+    typeof p.executable !== "string" ||
+    !Array.isArray(p.args) ||
+    !p.args.every((a) => typeof a === "string")
+  )
+    return undefined;
+  return { event, storedAt: at, waitFor: f as number[] };
 }
 
 export const isEmptyState = (state: HostPending): boolean =>
-  state.entries.size === 0 && state.done.length === 0;
+  state.entries.size === 0 && state.waiting.size === 0 && state.done.length === 0;

@@ -8,6 +8,7 @@ import { recordOf, resolveLineage } from "../lineage/resolve-lineage.js";
 import { rewind } from "../lineage/rewind.js";
 import type { CompiledRule } from "../rule/compile-rule.js";
 import { evaluate, type Lineage } from "../rule/evaluate.js";
+import { identifyUtility } from "../rule/identify-utility.js";
 import type { ProcessExit } from "../telemetry/decoder.js";
 import type { ExecEvent } from "../telemetry/exec-event.js";
 import type { Counters } from "./counters.js";
@@ -24,6 +25,8 @@ export interface BatchDetection {
   readonly records: ReadonlyMap<string, ProcessRecord>;
   /** The lineage resolved for each waiting head (BatchInput.waiting), by event id: to store with it. */
   readonly snapshots: ReadonlyMap<string, ProcessRecord>;
+  /** Network utilities that raised nothing while their parent was unknown: they may wait for it. */
+  readonly orphans: readonly ExecEvent[];
 }
 
 /**
@@ -130,6 +133,7 @@ export async function detectBatch(
 
   const alerts: Alert[] = [];
   const snapshots = new Map<string, ProcessRecord>();
+  const orphans: ExecEvent[] = [];
   const emitted = new Set<string>();
   for (const { event, kind, own, parent } of ordered) {
     if (kind === "waiting") {
@@ -140,7 +144,9 @@ export async function detectBatch(
     let lineage: Lineage;
     if (kind === "snapshot") {
       const snapshot = batch.snapshots!.get(event.source.eventId)!;
-      lineage = { chain: snapshot.chain, ancestors: snapshot.ancestors };
+      lineage = snapshot.incomplete
+        ? { chain: snapshot.chain, ancestors: snapshot.ancestors, incomplete: true }
+        : { chain: snapshot.chain, ancestors: snapshot.ancestors };
       written.set(own, recordOf(event, lineage));
     } else {
       const resolved = resolveLineage(event, lookup(own), lookup(parent));
@@ -149,26 +155,49 @@ export async function detectBatch(
     }
 
     const verdict = evaluate(event, lineage, deps.rule);
-    if (verdict === undefined) continue;
-    if (verdict.outcome === "suppressed") {
-      counters.suppressed[verdict.by]++;
+    if (verdict === undefined) {
+      // A utility whose parent's record is not known yet may be an orphan of out-of-order delivery (its
+      // parent's exec comes later; a parent the telemetry names carries no script): it waits for it
+      // (lib/pipeline/waiting-utilities.ts). Only then is the utility test repeated.
+      if (lineage.incomplete === true && identifyUtility(event.process, deps.rule.utilities))
+        orphans.push(event);
       continue;
     }
-    const id = alertId(event);
-    // The same event twice in one batch (a producer's retry, or auditd and laurel of one exec): the dedup
-    // store only learns of the publish after the batch, so the batch itself must not emit it twice.
-    const seen = emitted.has(id)
-      ? undefined
-      : await deps.dedup.record(dedupKey(event, verdict), id, event.time);
-    if (seen === undefined || !seen.first) {
-      counters.suppressed.dedup++;
-      continue;
-    }
-    counters.alerts++;
-    emitted.add(id);
-    alerts.push(buildAlert(event, lineage, verdict, seen));
+    const alert = await judge(event, lineage, verdict, deps, counters, emitted);
+    if (alert !== undefined) alerts.push(alert);
   }
-  return { alerts, records: written, snapshots };
+  return { alerts, records: written, snapshots, orphans };
+}
+
+/**
+ * An event's verdict to an alert, through dedup: undefined when it is suppressed or a repeat. `emitted`: the
+ * alert ids of this batch so far.
+ */
+export async function judge(
+  event: ExecEvent,
+  lineage: Lineage,
+  verdict: NonNullable<ReturnType<typeof evaluate>>,
+  deps: BatchDeps,
+  counters: Counters,
+  emitted: Set<string>,
+): Promise<Alert | undefined> {
+  if (verdict.outcome === "suppressed") {
+    counters.suppressed[verdict.by]++;
+    return undefined;
+  }
+  const id = alertId(event);
+  // The same event twice in one batch (a producer's retry, or auditd and laurel of one exec): the dedup
+  // store only learns of the publish after the batch, so the batch itself must not emit it twice.
+  const seen = emitted.has(id)
+    ? undefined
+    : await deps.dedup.record(dedupKey(event, verdict), id, event.time);
+  if (seen === undefined || !seen.first) {
+    counters.suppressed.dedup++;
+    return undefined;
+  }
+  counters.alerts++;
+  emitted.add(id);
+  return buildAlert(event, lineage, verdict, seen);
 }
 
 const isInput = (input: BatchInput | readonly ExecEvent[]): input is BatchInput => !Array.isArray(input);

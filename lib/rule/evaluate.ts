@@ -25,6 +25,8 @@ export interface Lineage {
   readonly chain: readonly ProcessImage[];
   /** Parent first, at most MAX_DEPTH. */
   readonly ancestors: readonly ProcessNode[];
+  /** The ancestors stop at a parent not (yet) known: more of the lineage may come. */
+  readonly incomplete?: boolean;
 }
 
 export type Verdict =

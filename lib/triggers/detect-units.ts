@@ -4,9 +4,12 @@ import { asDetectorError, type DeliveryLimits, deliverAlerts } from "../alerts/d
 import type { DeliveryClaims } from "../alerts/delivery-claims.js";
 import { DetectorError } from "../errors.js";
 import type { BatchRead } from "../lineage/lineage-store.js";
+import type { ProcessRecord } from "../lineage/process-record.js";
+import { walkLineage } from "../lineage/walk-lineage.js";
 import { type Counters, countSkip, newCounters } from "../pipeline/counters.js";
 import {
   type BatchFragment,
+  type HostPending,
   newPendingCounters,
   type PendingCounters,
   type PendingLimits,
@@ -17,10 +20,20 @@ import {
   type BatchDeps,
   type BatchDetection,
   detectBatch,
+  judge,
   planBatch,
   writeBatch,
 } from "../pipeline/process-batch.js";
+import {
+  applyWaiting,
+  dueWaiting,
+  noWaitingChanges,
+  oldestWritten,
+  type WaitingChanges,
+  waitingOrphan,
+} from "../pipeline/waiting-utilities.js";
 import type { QuarantinedRecord, QuarantineSink } from "../quarantine/quarantine-sink.js";
+import { evaluate } from "../rule/evaluate.js";
 import { createRecordDecoder, type RecordDecoder } from "../telemetry/decode-records.js";
 import type { DecodeOutput, ProcessExit } from "../telemetry/decoder.js";
 import type { ExecEvent } from "../telemetry/exec-event.js";
@@ -69,6 +82,12 @@ export interface DetectionReport {
 }
 
 export interface PendingReport extends PendingCounters {
+  /** Waiting utilities judged again (their awaited parent came, or their wait ended). */
+  rejudged: number;
+  /** Waiting utilities whose lineage still had a gap when their wait ended. */
+  waitedOut: number;
+  /** Waiting utilities dropped to keep a host's state bounded. */
+  waitingDropped: number;
   /** Host states another invocation wrote between this one's read and write (merged again). */
   conflicts: number;
   /** Host states that could not be decoded (replaced). */
@@ -221,15 +240,31 @@ async function carryOver(
   fail: (unit: number, error: DetectorError) => void,
   redeliveredFrom: () => number | undefined,
 ): Promise<Delivered> {
-  const pending: PendingReport = { ...newPendingCounters(), conflicts: 0, corruptStates: 0 };
+  const pending: PendingReport = {
+    ...newPendingCounters(),
+    conflicts: 0,
+    corruptStates: 0,
+    rejudged: 0,
+    waitedOut: 0,
+    waitingDropped: 0,
+  };
   let alreadyDelivered = 0;
   const published: Alert[] = [];
   const unmarked: { alert: Alert; error: DetectorError }[] = [];
 
-  // Every host with audit records here: its stored parts are merged, and judged once they waited too long.
+  // Every host of the batch: its stored parts are merged, its waiting utilities judged again when due.
   const hosts = new Set<string>();
-  for (const event of events) if (event.source.format === "auditd") hosts.add(event.host.name);
+  for (const event of events) hosts.add(event.host.name);
   for (const { fragment } of fragments) hosts.add(fragment.host);
+  const waiting = new Map<string, WaitingChanges>();
+  const waitingOf = (host: string) => {
+    let changes = waiting.get(host);
+    if (changes === undefined) {
+      changes = noWaitingChanges();
+      waiting.set(host, changes);
+    }
+    return changes;
+  };
 
   const planned = planBatch({ events, waiting: headEvents(fragments) });
   let read: BatchRead;
@@ -267,7 +302,28 @@ async function carryOver(
     }
     for (const [id, snapshot] of encodeSnapshots(detection.snapshots)) snapshots.set(id, snapshot);
 
-    const ordered = detection.alerts
+    const now = limits.now();
+    for (const orphan of detection.orphans)
+      waitingOf(orphan.host.name).set.set(orphan.source.eventId, waitingOrphan(orphan, now));
+    let rejudged: Alert[] = [];
+    if (pass === 1) {
+      try {
+        rejudged = await judgeWaiting(
+          reassembly.states,
+          detection,
+          known,
+          deps,
+          counters,
+          now,
+          waitingOf,
+          pending,
+        );
+      } catch (error) {
+        fail(0, asDetectorError(error, "lineage store"));
+        return { published, alreadyDelivered, unmarked, pending };
+      }
+    }
+    const ordered = [...detection.alerts, ...rejudged]
       .map((alert) => ({ alert, unit: eventUnit.get(alert.source.eventId) ?? 0 }))
       .sort((a, b) => a.unit - b.unit);
     const delivery = await deliverAlerts(ordered, deps, limits);
@@ -283,7 +339,18 @@ async function carryOver(
     try {
       await writeBatch(detection.records, pass === 1 ? exits : [], deps.store);
       for (const [key, record] of detection.records) known.set(key, record);
-      const settled = settleStates(reassembly, redeliveredFrom(), snapshots);
+      const from = redeliveredFrom();
+      const settled = new Map<string, HostPending>();
+      for (const [host, state] of settleStates(reassembly, from, snapshots)) {
+        const changes = waiting.get(host);
+        // A redelivery of the whole batch judges its waiting utilities again: keep them as they were.
+        const applied = applyWaiting(
+          state,
+          changes && from === 0 ? { removed: new Set(), set: changes.set } : changes,
+        );
+        pending.waitingDropped += applied.dropped;
+        settled.set(host, applied.state);
+      }
       ({ conflicts } = await deps.store.write(new Map(), pendingWrites(settled, hostStates)));
     } catch (error) {
       fail(0, asDetectorError(error, "lineage store"));
@@ -320,6 +387,63 @@ async function carryOver(
     batchEvents = [];
   }
   return { published, alreadyDelivered, unmarked, pending };
+}
+
+/**
+ * The host's waiting utilities that are due (lib/pipeline/waiting-utilities.ts), judged again on their lineage
+ * walked through the store. Their alerts are delivered with the batch's, first (unit 0).
+ */
+async function judgeWaiting(
+  states: ReadonlyMap<string, HostPending>,
+  detection: BatchDetection,
+  known: ReadonlyMap<string, ProcessRecord>,
+  deps: DetectionDeps,
+  counters: Counters,
+  now: number,
+  waitingOf: (host: string) => WaitingChanges,
+  pending: PendingReport,
+): Promise<Alert[]> {
+  const oldest = oldestWritten(detection.records);
+  const due = [...states].flatMap(([host, state]) =>
+    dueWaiting(state, oldest.get(host), now, deps.pendingLimits.waitMs),
+  );
+  if (due.length === 0) return [];
+  const fetch = async (keys: readonly string[]) => {
+    const found = new Map<string, ProcessRecord>();
+    const rest: string[] = [];
+    for (const key of keys) {
+      const record = detection.records.get(key) ?? known.get(key);
+      if (record === undefined) rest.push(key);
+      else found.set(key, record);
+    }
+    if (rest.length > 0) for (const [key, record] of await deps.store.getMany(rest)) found.set(key, record);
+    return found;
+  };
+  const walked = await walkLineage(
+    due.map((d) => d.entry.event),
+    fetch,
+  );
+  const emitted = new Set(detection.alerts.map((a) => a.id));
+  const alerts: Alert[] = [];
+  for (const { entry, final } of due) {
+    const { event } = entry;
+    const id = event.source.eventId;
+    const changes = waitingOf(event.host.name);
+    const { lineage, missing } = walked.get(event)!;
+    const verdict = evaluate(event, lineage, deps.rule);
+    pending.rejudged++;
+    if (verdict !== undefined) {
+      const alert = await judge(event, lineage, verdict, deps, counters, emitted);
+      if (alert !== undefined) alerts.push(alert);
+      changes.removed.add(id);
+    } else if (missing === undefined || final) {
+      if (missing !== undefined) pending.waitedOut++;
+      changes.removed.add(id);
+    } else {
+      changes.set.set(id, { ...entry, waitFor: [missing] });
+    }
+  }
+  return alerts;
 }
 
 function addPendingCounters(into: PendingReport, from: PendingCounters): void {
