@@ -24,6 +24,20 @@ export interface ProcessImage {
   readonly time: number;
   /** Tag of the event that wrote this image (lib/lineage/event-tag.ts): a redelivery recognises its own. */
   readonly by?: string | undefined;
+  /** The source's sequence of the exec (the audit serial): orders two execs of one millisecond. */
+  readonly seq?: number | undefined;
+}
+
+/**
+ * Whether image `a` was exec'd before image `b`: by time, then by the source's sequence. Two images of one
+ * millisecond without a sequence count as in order (the stream's order is all there is).
+ */
+export function execBefore(
+  a: { readonly time: number; readonly seq?: number | undefined },
+  b: { readonly time: number; readonly seq?: number | undefined },
+): boolean {
+  if (a.time !== b.time) return a.time < b.time;
+  return a.seq === undefined || b.seq === undefined || a.seq <= b.seq;
 }
 
 /** A process as an ancestor: its current image, who ran it, and its earlier images. */
@@ -46,6 +60,8 @@ export interface ProcessRecord extends ProcessNode {
   readonly ancestors: readonly ProcessNode[];
   /** The ancestors stop at a parent that was not known when this record was written (resolve-lineage.ts). */
   readonly incomplete?: boolean | undefined;
+  /** The source's id of the event of the current image: a late earlier image judges it again (process-batch). */
+  readonly eventId?: string | undefined;
 }
 
 export const processKey = (host: string, pid: number): string => `${host}\u0000${pid}`;

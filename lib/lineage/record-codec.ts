@@ -20,9 +20,10 @@ import {
  * record written by an older or newer version is recognised by its `v` instead of failing halfway.
  * JSON keys are short because write units are per 1 KB and every batch rewrites its records:
  *
- *   record  {v, pp ppid, s start, sid sessionId, …image, u user, c chain, a ancestors, o incomplete}
+ *   record  {v, pp ppid, s start, sid sessionId, …image, u user, c chain, a ancestors, o incomplete,
+ *            id eventId}
  *   node    {p pid, …image, u user {i id, n name}, c chain}      (an ancestor: never its own ancestors)
- *   image   {e executable, ip invokedPath, sc script, g args, d cwd, t time, b by (the writer's tag)}
+ *   image   {e executable, ip invokedPath, sc script, g args, d cwd, t time, q seq, b by (the writer's tag)}
  *
  * Absent and empty fields are omitted.
  */
@@ -43,6 +44,9 @@ const FORMAT_VERSION = 1;
  * refused) to fit: see BUDGETS.
  */
 export const MAX_RECORD_JSON_BYTES = 3_584;
+
+/** An event id longer than this (hostile telemetry) is not stored: the record simply cannot be judged again. */
+const MAX_EVENT_ID = 256;
 
 /** DynamoDB allows 2048 bytes of partition key; a longer host (hostile telemetry) is hashed. */
 const MAX_KEY_BYTES = 1024;
@@ -159,6 +163,7 @@ function recordJson(record: ProcessRecord, b: Budget): Json {
   const ancestors = record.ancestors.slice(0, b.ancestors).map((node) => nodeJson(node, b));
   if (ancestors.length > 0) out["a"] = ancestors;
   if (record.incomplete === true) out["o"] = 1;
+  if (record.eventId !== undefined && record.eventId.length <= MAX_EVENT_ID) out["id"] = record.eventId;
   return out;
 }
 
@@ -179,6 +184,7 @@ function putImage(out: Json, image: ProcessImage, b: Budget): void {
   if (args.length > 0) out["g"] = args;
   if (image.cwd !== undefined) out["d"] = cut(image.cwd, b.text);
   out["t"] = image.time;
+  if (image.seq !== undefined) out["q"] = image.seq;
   if (image.by !== undefined) out["b"] = image.by;
 }
 
@@ -250,6 +256,7 @@ export function deserializeRecord(json: string, host: string, pid: number): Proc
       chain: readChain(parsed["c"]),
       ancestors: rawAncestors.slice(0, MAX_DEPTH).map(readNode),
       ...(parsed["o"] === 1 && { incomplete: true }),
+      eventId: optional(parsed["id"], readString),
     };
   } catch (error) {
     if (error instanceof Corrupt) return undefined;
@@ -284,6 +291,7 @@ function readImage(value: Json): ProcessImage {
     args: args.slice(0, MAX_ARGS).map(readString),
     cwd: optional(value["d"], readString),
     time: readNumber(value["t"]),
+    seq: optional(value["q"], readNumber),
     by: optional(value["b"], readString),
   };
 }

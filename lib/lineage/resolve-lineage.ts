@@ -5,6 +5,7 @@ import { eventTag } from "./event-tag.js";
 import { scriptArgument } from "./interpreter.js";
 import {
   capArgs,
+  execBefore,
   MAX_CHAIN,
   MAX_DEPTH,
   type ProcessImage,
@@ -30,7 +31,7 @@ export function resolveLineage(
   // process started, or under another parent, belongs to an earlier holder of the pid (PID reuse).
   const sameProcess =
     previous !== undefined &&
-    previous.time <= event.time &&
+    execBefore(previous, imageTime(event)) &&
     previous.ppid === process.ppid &&
     (process.start === undefined || previous.time >= process.start) &&
     sameSession(previous.sessionId, process.sessionId);
@@ -88,7 +89,9 @@ export function recordOf(event: ExecEvent, lineage: Lineage): ProcessRecord {
     args: capArgs(process.args),
     cwd,
     time: event.time,
+    seq: event.source.sequence,
     by: eventTag(event.source.eventId),
+    eventId: event.source.eventId,
     user: event.user,
     chain: lineage.chain,
     ancestors: lineage.ancestors,
@@ -114,7 +117,13 @@ function sameEntity(recorded: string | undefined, named: string | undefined): bo
   return recorded === undefined || named === undefined || recorded === named;
 }
 
-function imageOf(record: ProcessRecord): ProcessImage {
+/** When an event's image was exec'd, for execBefore. */
+export const imageTime = (event: ExecEvent): { time: number; seq?: number | undefined } => ({
+  time: event.time,
+  seq: event.source.sequence,
+});
+
+export function imageOf(record: ProcessImage): ProcessImage {
   return {
     executable: record.executable,
     invokedPath: record.invokedPath,
@@ -122,6 +131,7 @@ function imageOf(record: ProcessRecord): ProcessImage {
     args: record.args,
     cwd: record.cwd,
     time: record.time,
+    seq: record.seq,
     by: record.by,
   };
 }

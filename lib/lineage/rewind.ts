@@ -28,7 +28,10 @@ export function rewind(record: ProcessRecord, ownTags: ReadonlySet<string>): Pro
       args: image.args,
       cwd: image.cwd,
       time: image.time,
+      seq: image.seq,
       by: image.by,
+      // The event id was the peeled image's.
+      eventId: undefined,
       // The image id belonged to the peeled image; an earlier image's is not kept.
       entityId: undefined,
       chain: chain.slice(i + 1),

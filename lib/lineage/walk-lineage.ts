@@ -2,6 +2,7 @@ import type { Lineage } from "../rule/evaluate.js";
 import type { ExecEvent } from "../telemetry/exec-event.js";
 import { eventTag } from "./event-tag.js";
 import {
+  execBefore,
   MAX_CHAIN,
   MAX_DEPTH,
   type ProcessImage,
@@ -92,7 +93,9 @@ function chainOf(event: ExecEvent, own: ProcessRecord | null | undefined): reado
   const images: ProcessImage[] = [own, ...own.chain];
   const tag = eventTag(event.source.eventId);
   const self = images.findIndex((image) => image.by === tag);
-  const earlier = self >= 0 ? images.slice(self + 1) : images.filter((image) => image.time < event.time);
+  const at = { time: event.time, seq: event.source.sequence };
+  const earlier =
+    self >= 0 ? images.slice(self + 1) : images.filter((image) => image.by !== tag && execBefore(image, at));
   return earlier.slice(0, MAX_CHAIN).map(imageOf);
 }
 
@@ -104,5 +107,6 @@ const imageOf = (image: ProcessImage): ProcessImage => ({
   args: image.args,
   cwd: image.cwd,
   time: image.time,
+  seq: image.seq,
   by: image.by,
 });

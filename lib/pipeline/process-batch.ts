@@ -3,8 +3,8 @@ import { alertId, buildAlert, dedupKey } from "../alerts/build-alert.js";
 import type { DedupStore } from "../alerts/dedup-store.js";
 import { eventTag } from "../lineage/event-tag.js";
 import type { LineageStore } from "../lineage/lineage-store.js";
-import { type ProcessRecord, processKey } from "../lineage/process-record.js";
-import { recordOf, resolveLineage } from "../lineage/resolve-lineage.js";
+import { execBefore, MAX_CHAIN, type ProcessRecord, processKey } from "../lineage/process-record.js";
+import { imageOf, imageTime, recordOf, resolveLineage } from "../lineage/resolve-lineage.js";
 import { rewind } from "../lineage/rewind.js";
 import type { CompiledRule } from "../rule/compile-rule.js";
 import { evaluate, type Lineage } from "../rule/evaluate.js";
@@ -149,9 +149,25 @@ export async function detectBatch(
         : { chain: snapshot.chain, ancestors: snapshot.ancestors };
       written.set(own, recordOf(event, lineage));
     } else {
-      const resolved = resolveLineage(event, lookup(own), lookup(parent));
-      lineage = resolved.lineage;
-      written.set(own, resolved.record);
+      const previous = lookup(own);
+      const later = previous !== undefined && laterImageOf(previous, event) ? previous : undefined;
+      if (later === undefined) {
+        const resolved = resolveLineage(event, previous, lookup(parent));
+        lineage = resolved.lineage;
+        written.set(own, resolved.record);
+      } else {
+        // Delivered after a later image of its own process (out of order: `exec wget` judged before its
+        // loader's exec). The record keeps the later image, with this one slotted into its exec chain, and
+        // the later image is judged again with it.
+        const late = lateImage(event, later, lookup(parent));
+        lineage = late.lineage;
+        written.set(own, late.record);
+        const again = rejudgeLater(late.record, event, deps.rule);
+        if (again !== undefined) {
+          const alert = await judge(again.event, again.lineage, again.verdict, deps, counters, emitted);
+          if (alert !== undefined) alerts.push(alert);
+        }
+      }
     }
 
     const verdict = evaluate(event, lineage, deps.rule);
@@ -167,6 +183,68 @@ export async function detectBatch(
     if (alert !== undefined) alerts.push(alert);
   }
   return { alerts, records: written, snapshots, orphans };
+}
+
+/** `record` holds a later image of the event's own process (same parent and session, exec'd after it). */
+function laterImageOf(record: ProcessRecord, event: ExecEvent): boolean {
+  return (
+    record.ppid === event.process.ppid &&
+    record.by !== eventTag(event.source.eventId) &&
+    (record.sessionId === undefined ||
+      event.process.sessionId === undefined ||
+      record.sessionId === event.process.sessionId) &&
+    !execBefore(record, imageTime(event))
+  );
+}
+
+/**
+ * An earlier image delivered after the record of a later one: its own lineage (the images before it, the
+ * parent's), and the record with it slotted into the chain.
+ */
+function lateImage(
+  event: ExecEvent,
+  later: ProcessRecord,
+  parentRecord: ProcessRecord | undefined,
+): { lineage: Lineage; record: ProcessRecord } {
+  const at = imageTime(event);
+  const images = [imageOf(later), ...later.chain];
+  const before = images.filter((image) => execBefore(image, at) && image.time <= at.time);
+  const after = images.slice(1).filter((image) => !before.includes(image));
+  const resolved = resolveLineage(event, undefined, parentRecord);
+  const lineage: Lineage = { ...resolved.lineage, chain: before.slice(0, MAX_CHAIN) };
+  const own = imageOf(recordOf(event, lineage));
+  return { lineage, record: { ...later, chain: [...after, own, ...before].slice(0, MAX_CHAIN) } };
+}
+
+/** The record's current image judged again as its event, now that an earlier image is in its chain. */
+function rejudgeLater(record: ProcessRecord, late: ExecEvent, rule: CompiledRule) {
+  if (record.eventId === undefined) return undefined;
+  const event: ExecEvent = {
+    host: { name: record.host },
+    user: {
+      ...(record.user?.id !== undefined && { id: record.user.id }),
+      ...(record.user?.name !== undefined && { name: record.user.name }),
+    },
+    process: {
+      pid: record.pid,
+      ppid: record.ppid,
+      executable: record.executable,
+      args: [...record.args],
+      ...(record.invokedPath !== undefined && { invokedPath: record.invokedPath }),
+      ...(record.script !== undefined && { script: record.script }),
+      ...(record.cwd !== undefined && { cwd: record.cwd }),
+      ...(record.sessionId !== undefined && { sessionId: record.sessionId }),
+    },
+    time: record.time,
+    source: {
+      format: late.source.format,
+      eventId: record.eventId,
+      ...(record.seq !== undefined && { sequence: record.seq }),
+    },
+  };
+  const lineage: Lineage = { chain: record.chain, ancestors: record.ancestors };
+  const verdict = evaluate(event, lineage, rule);
+  return verdict === undefined ? undefined : { event, lineage, verdict };
 }
 
 /**

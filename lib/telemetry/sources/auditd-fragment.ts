@@ -158,8 +158,9 @@ export function fragmentState(f: AuditFragment): FragmentState {
     return f.execve || f.cwd !== undefined || f.path0 !== undefined ? "tail" : "trailing";
   }
   if (sys.verdict !== "exec") return f.tail ? "complete" : "sufficient";
-  const enough =
-    f.path0 !== undefined && (f.cwd !== undefined || f.tail) && (argsComplete(f) || (f.truncated && f.tail));
+  // CWD too, although PROCTITLE or EOE may already be in: delivered out of order, the record between them
+  // can still be on its way. An exec logged without CWD waits out the wait (pending-events.ts).
+  const enough = (f.path0 !== undefined && f.cwd !== undefined && argsComplete(f)) || (f.truncated && f.tail);
   if (!enough) return "head";
   return f.tail ? "complete" : "sufficient";
 }
