@@ -35,7 +35,7 @@ export interface DeliveryReport {
 /** Polling another invocation's claim: first wait, then doubling up to the cap. */
 const POLL_FIRST_MS = 100;
 const POLL_MAX_MS = 1_000;
-/** Attempts to write a mark (the SDK has already retried each); a mark is worth a little time. */
+/** Attempts to write a mark or a release (the SDK has already retried each): worth a little time. */
 const MARK_ATTEMPTS = 4;
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -73,9 +73,11 @@ export async function deliverAlerts(
       try {
         await deps.publisher.publish(alert);
       } catch (error) {
-        await deps.claims.release(alert.id, claim).catch(() => {
-          // The lease runs out by itself; the redelivery then claims again.
-        });
+        // Released, the redelivery claims it at once; not released, it waits for the lease to run out.
+        await withRetries(() => deps.claims.release(alert.id, claim), {
+          maxAttempts: MARK_ATTEMPTS,
+          sleep,
+        }).catch(() => {});
         throw error;
       }
       published.push(alert);
