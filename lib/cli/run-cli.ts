@@ -105,6 +105,11 @@ async function replayCommand(command: Extract<Command, { kind: "replay" }>, io: 
       deps: { ...stores, rule: compileRule(config) },
       onAlert: report.add,
     });
+  } catch (error) {
+    // The input failed part way (a truncated .gz, a table that throttles): the alerts already raised are
+    // marked published in the dedup store, so they are printed now or a rerun would only count them.
+    report.write((text) => io.stdout.write(text));
+    throw error;
   } finally {
     stores.close();
   }

@@ -115,6 +115,35 @@ describe("replay of compressed input", () => {
     );
   });
 
+  it("a .gz cut after its first thousand events: their alerts, then one line naming the file, exit 2", async () => {
+    const lines = Array.from({ length: 1500 }, (_, i) =>
+      JSON.stringify({
+        schema: "netutil-detector/exec@1",
+        time: 1_795_766_400_000 + i,
+        source: { eventId: `e-${i}` },
+        host: { name: `web-${i}` },
+        process: {
+          pid: 1000 + i,
+          ppid: 9,
+          executable: "/usr/bin/curl",
+          args: ["curl", "http://198.51.100.7/"],
+        },
+        parent: { pid: 9, executable: "/tmp/.k" },
+      }),
+    );
+    const whole = gzipSync(`${lines.join("\n")}\n`);
+    const path = file("cut-late.gz", whole.subarray(0, Math.floor(whole.length * 0.9)));
+    const { code, stdout, stderr } = await cli(["replay", "--output", "json", path]);
+    expect(code).toBe(2);
+    // The pipeline evaluates a batch once it holds 1,000 events or more (a read chunk may add a few over).
+    const printed = stdout.split("\n").filter(Boolean).length;
+    expect(printed).toBeGreaterThanOrEqual(1000);
+    expect(printed).toBeLessThan(1500);
+    expect(stderr).toMatch(
+      /^netutil-detector: .*cut-late\.gz: gzip data is corrupt or truncated after \d+ decompressed bytes .*\n$/,
+    );
+  });
+
   it("a truncated .gz: one line naming the file, exit 2", async () => {
     const whole = gzipSync(readSample(CAPTURED_AUDITD));
     const path = file("cut.gz", whole.subarray(0, whole.length - 100));
