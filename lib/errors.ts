@@ -25,6 +25,9 @@ export class DetectorError extends Error {
 /** Bad user input to the CLI or a bad config file: exit code 2, never retried. */
 export class UsageError extends DetectorError {}
 
+/** An input the CLI cannot read (missing, a directory, corrupt or unsupported compression): exit code 2. */
+export class InputError extends DetectorError {}
+
 /** A config file that fails validation; `issues` names each bad key. */
 export class ConfigError extends DetectorError {
   readonly issues: readonly string[];

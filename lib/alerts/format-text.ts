@@ -1,3 +1,4 @@
+import { networkTargets } from "../rule/targets.js";
 import type { Alert, AlertImage } from "./alert.js";
 import { commandLine, escapeAndTruncate, escapeText } from "./escape.js";
 
@@ -71,8 +72,54 @@ function mark(items: readonly string[] | undefined): string {
   return items && items.length > 0 ? `   ◀ ${items.join(", ")}` : "";
 }
 
-/** The readable report of one alert (CLI text output, and the base of the email body). */
-export function formatAlertText(alert: Alert): string {
+/** Targets listed per alert; the JSON output keeps the utility's whole argv. */
+const MAX_TARGETS = 8;
+
+/**
+ * The destinations parsed from the utility's arguments, as the loopback exception reads them (lib/rule/targets.ts):
+ * where to look first in DNS, proxy and flow logs. None for a listener, a target read from a file, or a
+ * utility whose arguments name no host.
+ */
+export function targetsLine(alert: Alert): string {
+  const targets = networkTargets(alert.utility.name, alert.utility.args) ?? [];
+  if (targets.length === 0) return "none recognised";
+  const shown = targets.slice(0, MAX_TARGETS).map((t) => escapeAndTruncate(t, 120));
+  const more = targets.length > MAX_TARGETS ? `, … ${targets.length - MAX_TARGETS} more` : "";
+  return `${shown.join(", ")}${more}`;
+}
+
+/** The triage steps as a numbered list, indented by `indent`. */
+export function triageLines(steps: readonly string[], indent: string): string[] {
+  return steps.map((step, i) => `${indent}${i + 1}. ${escapeText(step)}`);
+}
+
+/**
+ * The triage steps once for a run of alerts (the CLI's text output), per rule: every alert of a rule has the
+ * same steps, and repeating them in each report buries the facts that differ.
+ */
+export function formatTriageOnce(alerts: readonly Alert[]): string {
+  const byRule = new Map<string, { alert: Alert; count: number }>();
+  for (const alert of alerts) {
+    const key = `${alert.rule.id} v${alert.rule.version}`;
+    const seen = byRule.get(key);
+    if (seen) seen.count++;
+    else byRule.set(key, { alert, count: 1 });
+  }
+  return [...byRule]
+    .map(([rule, { alert, count }]) =>
+      [
+        `triage, for ${count === 1 ? "the alert" : `each of the ${count} alerts`} above (rule ${escapeText(rule)}):`,
+        ...triageLines(alert.triage, "  "),
+      ].join("\n"),
+    )
+    .join("\n\n");
+}
+
+/**
+ * The readable report of one alert (CLI text output, and the base of the email body). `triage: false` leaves
+ * the steps out, for a run of alerts followed by formatTriageOnce.
+ */
+export function formatAlertText(alert: Alert, options: { readonly triage?: boolean } = {}): string {
   const loc = alert.location;
   const container = alert.container
     ? `${escapeAndTruncate(alert.container.id, 64)}${alert.container.image ? ` (${escapeAndTruncate(alert.container.image, 120)})` : ""}`
@@ -87,6 +134,7 @@ export function formatAlertText(alert: Alert): string {
     alertTitle(alert),
     `  what       ${escapeText(alert.utility.name)} (${alert.utility.category}) executed; ${KIND_LABEL[loc.kind]} is in a writable directory`,
     `  why        ${escapeText(loc.reason)}`,
+    `  targets    ${targetsLine(alert)}`,
     `  location   ${escapeAndTruncate(loc.path, 200)}  (kind ${loc.kind}, depth ${loc.depth}, tier ${loc.tier})`,
     ...others.map(
       (m) =>
@@ -99,8 +147,7 @@ export function formatAlertText(alert: Alert): string {
     `  attack     ${alert.attack.map((t) => `${t.id} ${t.name} (${t.tactic})`).join("; ")}`,
     "  process tree",
     ...processTree(alert).map((l) => `    ${l}`),
-    "  triage",
-    ...alert.triage.map((step, i) => `    ${i + 1}. ${step}`),
+    ...(options.triage === false ? [] : ["  triage", ...triageLines(alert.triage, "    ")]),
     `  rule ${alert.rule.id} v${alert.rule.version}  alert ${alert.id}  source ${alert.source.format} ${escapeAndTruncate(alert.source.eventId, 128)}`,
   ];
   return lines.join("\n");

@@ -3,27 +3,56 @@ import { UsageError } from "../errors.js";
 import { INPUT_FORMATS, type InputFormat, isInputFormat } from "../telemetry/input-format.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "./alert-output.js";
 
+/** The synopsis: the first lines of --help, and the README's CLI section verbatim (a test holds them equal). */
+export const SYNOPSIS = `netutil-detector replay [--format FORMAT] [--output OUTPUT] [--config FILE] [--no-dedup] [--host NAME]
+                        [--strict] [--triage] [--store memory|dynamodb [--endpoint URL] --table NAME] FILE|-
+netutil-detector demo [--output OUTPUT] [--triage]
+netutil-detector --help | --version
+
+  FORMAT  ${INPUT_FORMATS.join("|")}
+  OUTPUT  ${OUTPUT_FORMATS.join("|")}`;
+
+/** Exit statuses, as --help and the README state them. */
+export const EXIT_STATUS = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  strict: 3,
+} as const;
+
+/** What each exit status means, in --help's words (the README's table says the same: a test holds them). */
+export const EXIT_MEANINGS: readonly (readonly [number, string])[] = [
+  [EXIT_STATUS.ok, "the input was processed, alerts or not; or the reader of stdout went away (| head)"],
+  [EXIT_STATUS.internal, "an internal error (reported with its stack trace), or stdout could not be written"],
+  [EXIT_STATUS.usage, "a usage error, an invalid config file or an unreadable input (one line on stderr)"],
+  [EXIT_STATUS.strict, "--strict: a malformed record, or no exec event in the input"],
+];
+
 export const USAGE = `Usage:
-  netutil-detector replay [--format ${INPUT_FORMATS.join("|")}] [--output ${OUTPUT_FORMATS.join("|")}]
-                          [--config FILE] [--no-dedup] [--host NAME]
-                          [--store memory|dynamodb [--endpoint URL] --table NAME] FILE|-
-  netutil-detector demo [--output ${OUTPUT_FORMATS.join("|")}]   (runs the bundled demo through the Kinesis handler)
-  netutil-detector --help | --version
+${SYNOPSIS.replace(/^(?=.)/gm, "  ")}
 
-Replays exec telemetry (auditd raw logs, laurel JSON lines, ECS, native JSON) through process lineage and
-the rule "network utility executed from a writable location". Alerts go to stdout (text report, or one
-JSON alert per line with --output json); a summary of what was read goes to stderr.
+replay reads exec telemetry from FILE, or stdin with -, gzip-compressed or not (audit.log.2.gz), through
+process lineage and the rule "network utility executed from a writable location". Alerts go to stdout in
+event-time order; a summary of what was read, with hints for inputs that are almost right, goes to stderr.
+demo runs the bundled demo through the Kinesis handler, with an embedded dynalite as DynamoDB.
 
-  --format   input format; auto (default) detects it per record
-  --output   text (default); json: one alert document per line; ocsf: one OCSF Detection Finding per line;
-             email: the subject and body recipients get; slack: one Block Kit payload per line
+  --format   auto (default) detects the source per record; or one of the sources: auditd raw lines,
+             laurel JSON lines, ECS (Auditbeat, Elastic Agent), native JSON, Tetragon, Falco JSON, osquery
+             process_events, Sysmon for Linux, OCSF Process Activity, Datadog Workload Protection
+  --output   text (default): a report per alert with its process tree and the targets parsed from its
+             arguments, the triage steps once at the end; json: one alert document per line; ocsf: one OCSF
+             Detection Finding per line; email: the subject and body recipients get; slack: one Block Kit
+             payload per line
+  --triage   text: the triage steps in every alert, not once at the end
   --config   YAML or JSON tuning file: utilities, tiers, allowlist (see README)
   --no-dedup report every alert, not the first per utility and location within an hour
   --host     host name for records that carry none (auditd lines without node=); default "unknown"
+  --strict   for scripts: exit ${EXIT_STATUS.strict} when a record is malformed or the input holds no exec event
   --store    where lineage and dedup live: memory (default) or dynamodb, the Lambda's table (--table NAME;
              --endpoint URL for DynamoDB Local or dynalite; credentials and region from the AWS environment)
 
-Exit status: 0 when the input was processed (alerts or not), 2 for usage, config or unreadable input.`;
+Exit status:
+${EXIT_MEANINGS.map(([code, meaning]) => `  ${code}  ${meaning}`).join("\n")}`;
 
 export type Command =
   | { kind: "help" }
@@ -33,14 +62,18 @@ export type Command =
       file: string;
       format: InputFormat;
       output: OutputFormat;
+      triage: boolean;
+      strict: boolean;
       config: string | undefined;
       dedup: boolean;
       host: string;
+      /** Whether --host was given (the hint for records without a host is about the default). */
+      hostGiven: boolean;
       store: "memory" | "dynamodb";
       endpoint: string | undefined;
       table: string | undefined;
     }
-  | { kind: "demo"; output: OutputFormat };
+  | { kind: "demo"; output: OutputFormat; triage: boolean };
 
 export function parseCommand(argv: readonly string[]): Command {
   let parsed: ReturnType<typeof parse>;
@@ -57,9 +90,12 @@ export function parseCommand(argv: readonly string[]): Command {
   if (!(OUTPUT_FORMATS as readonly string[]).includes(output)) {
     throw new UsageError(`--output must be one of ${OUTPUT_FORMATS.join(", ")}, not "${output}"`);
   }
+  const triage = values.triage === true;
   if (command === "demo") {
     if (rest.length > 0) throw new UsageError(`demo takes no file (got "${rest[0]}")`);
-    return { kind: "demo", output: output as OutputFormat };
+    const replayOnly = REPLAY_ONLY.find((option) => values[option] !== undefined);
+    if (replayOnly !== undefined) throw new UsageError(`--${replayOnly} goes with replay, not demo`);
+    return { kind: "demo", output: output as OutputFormat, triage };
   }
   if (command !== "replay") {
     throw new UsageError(
@@ -90,14 +126,20 @@ export function parseCommand(argv: readonly string[]): Command {
     file: rest[0]!,
     format,
     output: output as OutputFormat,
+    triage,
+    strict: values.strict === true,
     config: values.config,
     dedup: !values["no-dedup"],
     host: values.host ?? "unknown",
+    hostGiven: values.host !== undefined,
     store,
     endpoint: values.endpoint,
     table: values.table,
   };
 }
+
+/** Options that mean nothing to demo: refused there rather than silently ignored. */
+const REPLAY_ONLY = ["format", "config", "no-dedup", "host", "strict", "store", "endpoint", "table"] as const;
 
 function parse(argv: readonly string[]) {
   return parseArgs({
@@ -110,6 +152,8 @@ function parse(argv: readonly string[]) {
       config: { type: "string", short: "c" },
       "no-dedup": { type: "boolean" },
       host: { type: "string" },
+      strict: { type: "boolean" },
+      triage: { type: "boolean" },
       store: { type: "string" },
       endpoint: { type: "string" },
       table: { type: "string" },

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, YAMLError } from "yaml";
 import { ConfigError } from "../errors.js";
 import { parseRuleConfig, type RuleConfig } from "../rule/rule-config.js";
 
@@ -19,9 +19,24 @@ export async function loadRuleConfigFile(path: string): Promise<RuleConfig> {
   try {
     data = parseYaml(text, { maxAliasCount: 100 });
   } catch (error) {
-    throw new ConfigError(`${path}: not valid YAML or JSON: ${(error as Error).message.split("\n")[0]}`, [], {
+    throw new ConfigError(`${path}${yamlPosition(error)}: not valid YAML or JSON: ${yamlReason(error)}`, [], {
       cause: error,
     });
   }
   return parseRuleConfig(data, path);
+}
+
+/** `:line:column` of a YAML parse error, the way compilers and linters name a position. */
+function yamlPosition(error: unknown): string {
+  const at = error instanceof YAMLError ? error.linePos?.[0] : undefined;
+  return at === undefined ? "" : `:${at.line}:${at.col}`;
+}
+
+/**
+ * The parser's reason without its own position suffix: its message is "<reason> at line 3, column 1:" followed
+ * by an excerpt, which on one line leaves a dangling colon.
+ */
+function yamlReason(error: unknown): string {
+  const first = (error as Error).message.split("\n")[0] ?? "";
+  return first.replace(/ at line \d+, column \d+:?$/, "").trimEnd() || "unreadable";
 }

@@ -6,14 +6,17 @@ import { DEFAULT_DEDUP_WINDOW_MS, MemoryDedupStore, NoDedupStore } from "../aler
 import { MemoryDeliveryClaims } from "../alerts/delivery-claims.js";
 import { DynamoDbDedupStore } from "../alerts/dynamodb-dedup-store.js";
 import { DynamoDbDeliveryClaims } from "../alerts/dynamodb-delivery-claims.js";
-import { ConfigError, UsageError } from "../errors.js";
+import { escapeText } from "../alerts/escape.js";
+import { ConfigError, InputError, UsageError } from "../errors.js";
 import { DynamoDbLineageStore } from "../lineage/dynamodb-lineage-store.js";
 import { MemoryLineageStore } from "../lineage/memory-store.js";
-import { replay } from "../pipeline/replay.js";
+import { type ReplaySummary, replay } from "../pipeline/replay.js";
 import { compileRule } from "../rule/compile-rule.js";
 import { RULE_METADATA } from "../rule/metadata.js";
-import { alertWriter } from "./alert-output.js";
-import { type Command, parseCommand, USAGE } from "./cli-args.js";
+import { alertReport } from "./alert-output.js";
+import { type Command, EXIT_STATUS, parseCommand, USAGE } from "./cli-args.js";
+import { type Compression, decompressed } from "./decompress.js";
+import { inputHints, newInputSample, sampled } from "./input-hints.js";
 import { payloadsOfFile, runKinesisDemo } from "./kinesis-demo.js";
 import { loadRuleConfigFile } from "./load-rule-config.js";
 import { dynamoDbClient } from "./local-dynamodb.js";
@@ -23,10 +26,16 @@ export interface CliIo {
   readonly stdin: AsyncIterable<Buffer | string>;
   readonly stdout: { write(text: string): unknown };
   readonly stderr: { write(text: string): unknown };
+  /**
+   * Resolves once what was written to stdout has been taken: false when its reader went away (`| head`). The
+   * bin entry gives it; without it stdout is taken to stay open.
+   */
+  readonly stdoutOpen?: () => Promise<boolean>;
 }
 
-export const EXIT_OK = 0;
-export const EXIT_USAGE = 2;
+export const EXIT_OK = EXIT_STATUS.ok;
+export const EXIT_USAGE = EXIT_STATUS.usage;
+export const EXIT_STRICT = EXIT_STATUS.strict;
 
 /** The demo shipped with the tool: real formats, a few attack chains among ordinary background activity. */
 export const DEMO_FILES = ["demo.auditd.log", "demo.ecs.ndjson"] as const;
@@ -47,35 +56,25 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case "demo": {
         const dir = demoDirectory();
         const payloads = DEMO_FILES.flatMap((file) => payloadsOfFile(`${dir}/${file}`, "demo-host"));
-        const result = await runKinesisDemo(
-          payloads,
-          alertWriter(command.output, (text) => io.stdout.write(text)),
-        );
+        const report = alertReport(command.output, { triage: command.triage });
+        const result = await runKinesisDemo(payloads, report.add);
+        report.write((text) => io.stdout.write(text));
+        if (!(await stdoutStillOpen(io))) return EXIT_OK;
         io.stderr.write(formatDemoSummary(result));
         return EXIT_OK;
       }
-      case "replay": {
-        const config = command.config === undefined ? {} : await loadRuleConfigFile(command.config);
-        const source = command.file === "-" ? io.stdin : await openFile(command.file);
-        const stores = command.store === "dynamodb" ? dynamoDbStores(command) : memoryStores(command.dedup);
-        try {
-          const summary = await replay(source, {
-            format: command.format,
-            defaultHost: command.host,
-            deps: { store: stores.store, dedup: stores.dedup, rule: compileRule(config) },
-            claims: stores.claims,
-            onAlert: alertWriter(command.output, (text) => io.stdout.write(text)),
-          });
-          io.stderr.write(formatSummary(command.file === "-" ? "stdin" : command.file, summary));
-        } finally {
-          stores.close();
-        }
-        return EXIT_OK;
-      }
+      case "replay":
+        return await replayCommand(command, io);
     }
   } catch (error) {
+    // One line each (argv and file names may hold control characters: escaped). A usage error points to --help
+    // rather than printing it: the reason stays the last line on the terminal.
     if (error instanceof UsageError) {
-      io.stderr.write(`netutil-detector: ${error.message}\n\n${USAGE}\n`);
+      io.stderr.write(`netutil-detector: ${escapeText(error.message)}; see netutil-detector --help\n`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof InputError) {
+      io.stderr.write(`netutil-detector: ${escapeText(error.message)}\n`);
       return EXIT_USAGE;
     }
     if (error instanceof ConfigError) {
@@ -85,6 +84,66 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     throw error;
   }
 }
+
+async function replayCommand(command: Extract<Command, { kind: "replay" }>, io: CliIo): Promise<number> {
+  const config = command.config === undefined ? {} : await loadRuleConfigFile(command.config);
+  const name = command.file === "-" ? "stdin" : command.file;
+  const raw = command.file === "-" ? io.stdin : await openFile(command.file);
+  let compression: Compression | undefined;
+  const sample = newInputSample();
+  const source = sampled(
+    decompressed(raw, name, (found) => {
+      compression = found;
+    }),
+    sample,
+  );
+  const stores = command.store === "dynamodb" ? dynamoDbStores(command) : memoryStores(command.dedup);
+  const report = alertReport(command.output, { triage: command.triage });
+  let summary: ReplaySummary;
+  try {
+    summary = await replay(source, {
+      format: command.format,
+      defaultHost: command.host,
+      deps: { store: stores.store, dedup: stores.dedup, rule: compileRule(config) },
+      claims: stores.claims,
+      onAlert: report.add,
+    });
+  } catch (error) {
+    // The input failed part way (a truncated .gz, a table that throttles): the alerts already raised are
+    // claimed as printed (in the table with --store dynamodb), so they are printed now or a rerun would only
+    // count them.
+    report.write((text) => io.stdout.write(text));
+    throw error;
+  } finally {
+    stores.close();
+  }
+  report.write((text) => io.stdout.write(text));
+  // A reader that has what it wanted (`| head`) ends the run: no summary for a terminal that did not ask.
+  if (!(await stdoutStillOpen(io))) return EXIT_OK;
+  const hints = inputHints(sample, summary.counters, { hostGiven: command.hostGiven });
+  io.stderr.write(
+    formatSummary(compression === undefined ? name : `${name} (${compression})`, summary, hints),
+  );
+  if (command.strict) {
+    const problems = strictProblems(summary);
+    if (problems.length > 0) {
+      io.stderr.write(`netutil-detector: --strict: ${problems.join(", ")}\n`);
+      return EXIT_STRICT;
+    }
+  }
+  return EXIT_OK;
+}
+
+/** What `--strict` refuses: records that could not be read, or an input with nothing to evaluate. */
+export function strictProblems(summary: ReplaySummary): string[] {
+  const c = summary.counters;
+  const problems: string[] = [];
+  if (c.malformed > 0) problems.push(`${c.malformed} malformed record${c.malformed === 1 ? "" : "s"}`);
+  if (c.execEvents === 0) problems.push("no exec event in the input");
+  return problems;
+}
+
+const stdoutStillOpen = (io: CliIo): Promise<boolean> => io.stdoutOpen?.() ?? Promise.resolve(true);
 
 function memoryStores(dedup: boolean) {
   return {
@@ -113,11 +172,11 @@ function dynamoDbStores(command: Extract<Command, { kind: "replay" }>) {
 async function openFile(path: string): Promise<AsyncIterable<Buffer>> {
   try {
     const info = await stat(path);
-    if (info.isDirectory()) throw new UsageError(`${path} is a directory, not a telemetry file`);
+    if (info.isDirectory()) throw new InputError(`${path} is a directory, not a telemetry file`);
   } catch (error) {
-    if (error instanceof UsageError) throw error;
+    if (error instanceof InputError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(
+    throw new InputError(
       code === "ENOENT"
         ? `no such file: ${path}`
         : `cannot read ${path}: ${code ?? (error as Error).message}`,
@@ -132,5 +191,5 @@ function demoDirectory(): string {
     const dir = fileURLToPath(new URL(candidate, import.meta.url));
     if (existsSync(`${dir}/${DEMO_FILES[0]}`)) return dir;
   }
-  throw new UsageError("the bundled demo data is missing (lib/demo)");
+  throw new InputError("the bundled demo data is missing (lib/demo)");
 }

@@ -2,8 +2,11 @@ import { escapeAndTruncate } from "../alerts/escape.js";
 import type { ReplaySummary } from "../pipeline/replay.js";
 import type { DemoResult } from "./kinesis-demo.js";
 
-/** The stderr summary of a replay: what was read, what it produced, and where the bad records are. */
-export function formatSummary(input: string, summary: ReplaySummary): string {
+/**
+ * The stderr summary of a replay: what was read, what it produced, where the bad records are, and hints
+ * (lib/cli/input-hints.ts) for an input that is almost right.
+ */
+export function formatSummary(input: string, summary: ReplaySummary, hints: readonly string[] = []): string {
   const c = summary.counters;
   const s = c.suppressed;
   const suppressed = s.loopback + s.allowlist + s["benign-location"] + s.dedup;
@@ -21,6 +24,7 @@ export function formatSummary(input: string, summary: ReplaySummary): string {
   // Skips are not errors, but a source configured to omit what the detector needs shows up only here.
   const reasons = [...c.skipReasons].sort((a, b) => b[1] - a[1]).slice(0, 5);
   for (const [reason, count] of reasons) lines.push(`  skipped ${count}: ${escapeAndTruncate(reason, 200)}`);
+  for (const hint of hints) lines.push(`  hint: ${hint}`);
   return `${lines.join("\n")}\n`;
 }
 

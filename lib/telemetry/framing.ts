@@ -31,7 +31,8 @@ export async function* frameLines(source: AsyncIterable<Buffer | string>): Async
       out.push({
         text: sample,
         line,
-        error: `record exceeds ${MAX_RECORD_BYTES} bytes (${oversize ? "more than " : ""}${Math.max(total, MAX_RECORD_BYTES)} bytes)`,
+        // Exact: the bytes of an oversized line are counted as they are dropped.
+        error: `record exceeds ${MAX_RECORD_BYTES} bytes (${total} bytes)`,
       });
     } else {
       const whole = pending.length === 0 ? tail : Buffer.concat([...pending, tail], total);

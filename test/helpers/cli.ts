@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { runCli } from "../../lib/cli/run-cli.js";
 
 /** Runs the CLI in-process with captured streams. */
-export async function cli(argv: string[], stdin = "") {
+export async function cli(argv: string[], stdin: string | Buffer = "") {
   let stdout = "";
   let stderr = "";
   const code = await runCli(argv, {

@@ -15,6 +15,7 @@ import type { Alert } from "../../lib/alerts/alert.js";
 import { createDocumentJoiner, flushDocumentJoiner, frameText } from "../../lib/telemetry/framing.js";
 import { cli } from "./cli.js";
 import { seeded } from "./fault-proxy.js";
+import { telemetrySampleFiles } from "./samples.js";
 
 /**
  * The cut-equivalence harness (issue "the functions see exactly what the CLI sees"): a telemetry sample is
@@ -25,17 +26,9 @@ import { seeded } from "./fault-proxy.js";
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 export const HOST = "vm";
 
-/** Not telemetry (documentation, scripts, test-harness excerpts) or not a stream of records (AWS envelopes). */
-const NOT_TELEMETRY = [
-  /\.md$/,
-  /\.sh$/,
-  /\.txt$/,
-  /\.yaml$/,
-  /\.yaml-excerpt$/,
-  /\.golden-excerpt$/,
-  /\/aws\//,
-  /^test\/fixtures\/(email|slack)\//,
-];
+/** Fixtures that are telemetry besides the samples: the per-source attack chains, Sysmon and Datadog events. */
+const FIXTURE_TELEMETRY = ["test/fixtures/chains", "test/fixtures/sysmon", "test/fixtures/datadog"];
+const NOT_TELEMETRY = [/\.md$/, /\.sh$/, /(^|\/)\./];
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -45,14 +38,16 @@ function files(dir: string): string[] {
 }
 
 /**
- * Every telemetry sample the repository holds (paths from its root): the samples and fixtures under
- * test/fixtures, and the demo's data in lib/demo.
+ * Every telemetry sample the repository holds (paths from its root): the samples (test/helpers/samples.ts,
+ * captured with real auditd and laurel, and the sensors' own upstream examples), the fixtures that are
+ * telemetry, and the demo's data in lib/demo.
  */
 export function repositorySamples(): string[] {
-  return [...files(join(REPO, "test/fixtures")), ...files(join(REPO, "lib/demo"))]
-    .map((path) => relative(REPO, path))
-    .filter((path) => !NOT_TELEMETRY.some((pattern) => pattern.test(path)))
-    .sort();
+  const fixtures = [...FIXTURE_TELEMETRY, "lib/demo"].flatMap((dir) => files(join(REPO, dir)));
+  return [
+    ...telemetrySampleFiles().map((path) => `test/fixtures/samples/${path}`),
+    ...fixtures.map((path) => relative(REPO, path)).filter((p) => !NOT_TELEMETRY.some((re) => re.test(p))),
+  ].sort();
 }
 
 /**

@@ -41,6 +41,7 @@ describe("frameLines", () => {
   it.each([
     ["in one chunk", [1 << 22]],
     ["in small chunks", [65536, 1000]],
+    ["in chunks that end on the cap", [MAX_RECORD_BYTES + 3, 7]],
   ])("turns an oversized line into one positioned error and goes on (%s)", async (_name, sizes) => {
     const big = "x".repeat(1024 * 1024);
     const records = await frame(chunked(`ok\n${big}\nafter\n`, sizes));
@@ -49,8 +50,24 @@ describe("frameLines", () => {
       [2, "error"],
       [3, "after"],
     ]);
-    expect(records[1]!.error).toContain(`exceeds ${MAX_RECORD_BYTES} bytes`);
+    expect(records[1]!.error).toBe(`record exceeds ${MAX_RECORD_BYTES} bytes (${big.length} bytes)`);
     expect(records[1]!.text.length).toBeLessThanOrEqual(1024);
+  });
+
+  it.each([
+    ["one byte over the cap, in one chunk", MAX_RECORD_BYTES + 1, [1 << 22]],
+    ["one byte over the cap, byte by byte at the end", MAX_RECORD_BYTES + 1, [MAX_RECORD_BYTES - 2, 1]],
+    ["50 MiB, in 1 MiB chunks (a file stream's)", 50 * 1024 * 1024, [1 << 20]],
+  ])("reports the exact size of an oversized last line without a newline: %s", async (_name, size, sizes) => {
+    const records = await frame(chunked(Buffer.alloc(size, 0x78), sizes));
+    expect(records.map((r) => [r.line, r.error])).toEqual([
+      [1, `record exceeds ${MAX_RECORD_BYTES} bytes (${size} bytes)`],
+    ]);
+  });
+
+  it("a line of exactly the cap is kept", async () => {
+    const records = await frame(chunked(`${"x".repeat(MAX_RECORD_BYTES)}\n`, [4096]));
+    expect(records).toEqual([{ text: "x".repeat(MAX_RECORD_BYTES), line: 1 }]);
   });
 });
 

@@ -20,7 +20,7 @@ import {
  * OCSF Process Activity (class_uid 1007), versions 1.1 to 1.5: `activity_id` 1 Launch is an exec, 2 Terminate
  * ends a process. Attribute names come from the OCSF schema (objects/process.json, process_entity.json) and
  * the OCSF article "Representing Process Parentage" (ocsf/ocsf-docs), whose sample is in
- * ../shared/samples/upstream/ocsf/:
+ * test/fixtures/samples/upstream/ocsf/:
  *
  *   process.{pid, uid, cmd_line, created_time, working_directory, file.path, path (1.4+), user, auid,
  *            container (container profile)}

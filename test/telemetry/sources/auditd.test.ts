@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { DecodeOutput, Malformed, Skipped } from "../../../lib/telemetry/decoder.js";
@@ -16,10 +15,9 @@ import {
   decodeUntrusted,
   untrustedField,
 } from "../../../lib/telemetry/sources/auditd-values.js";
+import { readSample } from "../../helpers/samples.js";
 
-// CI clones the repo next to a copy of shared/, as on a developer machine.
-const sample = (path: string): string =>
-  readFileSync(new URL(`../../../../shared/samples/${path}`, import.meta.url), "utf8");
+const sample = readSample;
 
 const CAPTURED = sample("captured/exec-cases.auditd.log");
 const NORMAL = sample("upstream/auditd/go-libaudit_testdata_normal.log");

@@ -1,11 +1,13 @@
 import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { DecodeOutput, RawRecord } from "../../../lib/telemetry/decoder.js";
 import type { ExecEvent } from "../../../lib/telemetry/exec-event.js";
 import { ecsDecoder } from "../../../lib/telemetry/sources/ecs.js";
+import { samplePath } from "../../helpers/samples.js";
 
-const samples = new URL("../../../../shared/samples/upstream/", import.meta.url);
+const samples = pathToFileURL(samplePath("upstream/"));
 const ctx = { defaultHost: "stream-host" };
 
 // Raw text matters only for quarantine; a value too deep to stringify still gets a record.

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MemoryDedupStore } from "../../../lib/alerts/dedup-store.js";
@@ -9,8 +10,9 @@ import { compileRule } from "../../../lib/rule/compile-rule.js";
 import type { DecodeOutput, RawRecord } from "../../../lib/telemetry/decoder.js";
 import type { ExecEvent } from "../../../lib/telemetry/exec-event.js";
 import { epochFromDecimal, epochFromIso, falcoDecoder } from "../../../lib/telemetry/sources/falco.js";
+import { samplePath } from "../../helpers/samples.js";
 
-const samples = new URL("../../../../shared/samples/upstream/falco/", import.meta.url);
+const samples = pathToFileURL(samplePath("upstream/falco/"));
 const ctx = { defaultHost: "stream-host" };
 
 type Obj = Record<string, unknown>;

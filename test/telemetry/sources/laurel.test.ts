@@ -1,13 +1,12 @@
-import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { DecodeOutput, RawRecord } from "../../../lib/telemetry/decoder.js";
 import type { ExecEvent } from "../../../lib/telemetry/exec-event.js";
 import { laurelDecoder, unescapeLaurel } from "../../../lib/telemetry/sources/laurel.js";
+import { CAPTURED_LAUREL, readSample } from "../../helpers/samples.js";
 
-const SAMPLE = new URL("../../../../shared/samples/captured/exec-cases.laurel.jsonl", import.meta.url);
 const ctx = { defaultHost: "vm" };
-const lines = readFileSync(SAMPLE, "utf8")
+const lines = readSample(CAPTURED_LAUREL)
   .split("\n")
   .filter((line) => line !== "");
 

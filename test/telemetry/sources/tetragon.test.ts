@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MemoryDedupStore } from "../../../lib/alerts/dedup-store.js";
@@ -15,8 +16,9 @@ import {
   splitTetragonArgs,
   tetragonDecoder,
 } from "../../../lib/telemetry/sources/tetragon.js";
+import { samplePath } from "../../helpers/samples.js";
 
-const samples = new URL("../../../../shared/samples/upstream/tetragon/", import.meta.url);
+const samples = pathToFileURL(samplePath("upstream/tetragon/"));
 const ctx = { defaultHost: "stream-host" };
 
 // Raw text matters only for quarantine; a value too deep to stringify still gets a record.
