@@ -138,18 +138,34 @@ export class DynamoDbLineageStore implements LineageStore {
   }
 
   /**
-   * One write round: BatchWriteItem calls for the records and, in parallel, one conditional PutItem (or
-   * DeleteItem) per host state: two invocations racing on a host must not overwrite each other's parts.
+   * One write round: BatchWriteItem calls for the records, then the hosts' states. Records first: a record write
+   * that fails leaves the states as the redelivery needs them. With `conditional`, one PutItem (or DeleteItem)
+   * per state, applied only over the version read: two invocations racing on a host must not overwrite each
+   * other's parts. Without, the states go in BatchWriteItem calls like the records: for a trigger that
+   * processes a host's records one batch at a time (a Kinesis shard, partitioned by host), where a state can
+   * only be raced by a duplicate of the same batch, which writes the same state.
    */
   async write(
     records: ReadonlyMap<string, ProcessRecord>,
     pending: readonly PendingWrite[],
+    options: { readonly conditional?: boolean } = {},
   ): Promise<{ conflicts: string[] }> {
-    const outcomes = await Promise.all([
-      this.putMany(records).then(() => undefined),
-      ...pending.map((state) => this.#writePending(state)),
-    ]);
-    return { conflicts: outcomes.filter((host): host is string => host !== undefined) };
+    await this.putMany(records);
+    if (pending.length === 0) return { conflicts: [] };
+    if (options.conditional ?? true) {
+      const outcomes = await Promise.all(pending.map((state) => this.#writePending(state)));
+      return { conflicts: outcomes.filter((host): host is string => host !== undefined) };
+    }
+    const expiresAt = Math.floor(this.#now() / 1000) + this.#ttlSeconds;
+    await this.#batchWrite(
+      pending.map(({ host, json, version }): WriteRequest => {
+        const pk = pendingKey(host);
+        return json === undefined
+          ? { DeleteRequest: { Key: { [PK]: { S: pk } } } }
+          : { PutRequest: { Item: encodePendingItem(pk, json, (version ?? 0) + 1, expiresAt) } };
+      }),
+    );
+    return { conflicts: [] };
   }
 
   /** The host's state written if still at `version`; the host when another invocation changed it. */
@@ -204,8 +220,13 @@ export class DynamoDbLineageStore implements LineageStore {
       requests.set(item[PK]!.S!, { PutRequest: { Item: item } });
     }
 
+    await this.#batchWrite([...requests.values()]);
+  }
+
+  /** Parallel BatchWriteItem calls of 25, unprocessed items re-sent with backoff, then a retryable error. */
+  async #batchWrite(requests: WriteRequest[]): Promise<void> {
     const left = await retryPartial(
-      [...requests.values()],
+      requests,
       async (pending, attempt) => {
         if (attempt > 1) this.stats.retries++;
         const rounds = await Promise.all(chunk(pending, MAX_WRITE_ITEMS).map((part) => this.#write(part)));
@@ -214,7 +235,7 @@ export class DynamoDbLineageStore implements LineageStore {
       },
       this.#retry,
     );
-    if (left !== undefined) throw this.#exhausted("BatchWriteItem", left.length, requests.size);
+    if (left !== undefined) throw this.#exhausted("BatchWriteItem", left.length, requests.length);
   }
 
   async #get(pks: readonly string[]) {

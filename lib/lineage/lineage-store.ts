@@ -15,13 +15,15 @@ export interface LineageStore {
    */
   read(keys: readonly string[], hosts: readonly string[]): Promise<BatchRead>;
   /**
-   * A trigger's one write round: records, and each host's state written only if its version is still the
-   * one read (undefined: none existed); a state of `json` undefined is deleted. Hosts whose state another
-   * invocation changed since are returned, not written: the caller merges again (`readPending`).
+   * A trigger's one write round: records, then the hosts' states (`json` undefined deletes one). With
+   * `conditional` (the default), a state is written only if its version is still the one read (undefined:
+   * none existed); hosts whose state another invocation changed since are returned, not written, and the
+   * caller merges again (`readPending`).
    */
   write(
     records: ReadonlyMap<string, ProcessRecord>,
     pending: readonly PendingWrite[],
+    options?: { readonly conditional?: boolean },
   ): Promise<{ conflicts: string[] }>;
   /** Pending states alone: after a conflict. */
   readPending(hosts: readonly string[]): Promise<ReadonlyMap<string, StoredPending>>;

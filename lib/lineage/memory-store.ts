@@ -83,12 +83,13 @@ export class MemoryLineageStore implements LineageStore {
   async write(
     records: ReadonlyMap<string, ProcessRecord>,
     pending: readonly PendingWrite[],
+    options: { readonly conditional?: boolean } = {},
   ): Promise<{ conflicts: string[] }> {
     await this.putMany(records);
     const conflicts: string[] = [];
     for (const { host, json, version } of pending) {
       const current = this.#pending.get(host);
-      if (current?.version !== version) {
+      if ((options.conditional ?? true) && current?.version !== version) {
         conflicts.push(host);
         continue;
       }

@@ -200,8 +200,23 @@ export async function detectUnits(
     line: fragment.line,
     unit: unitOfLine(fragment.line).unit,
   }));
-  const carried = await carryOver(events, eventUnit, fragments, exits, deps, limits, counters, fail, () =>
-    failedFrom === undefined ? undefined : deps.trigger === "kinesis" ? failedFrom : 0,
+  // A host's states need conditional writes where two invocations may hold its records at once: CloudWatch
+  // Logs runs envelopes concurrently, whether it invokes the function or feeds the stream. A Kinesis shard
+  // partitioned by host gives a host's records to one invocation at a time.
+  const viaCloudWatch =
+    deps.trigger === "cloudwatch-logs" ||
+    units.some((u) => u.payload.kind === "messages" && u.payload.messages.some((m) => m.id !== ""));
+  const carried = await carryOver(
+    events,
+    eventUnit,
+    fragments,
+    exits,
+    deps,
+    limits,
+    counters,
+    fail,
+    () => (failedFrom === undefined ? undefined : deps.trigger === "kinesis" ? failedFrom : 0),
+    viaCloudWatch,
   );
 
   if (quarantined.length > 0) {
@@ -239,6 +254,7 @@ async function carryOver(
   counters: Counters,
   fail: (unit: number, error: DetectorError) => void,
   redeliveredFrom: () => number | undefined,
+  conditional: boolean,
 ): Promise<Delivered> {
   const pending: PendingReport = {
     ...newPendingCounters(),
@@ -337,8 +353,6 @@ async function carryOver(
     // needs them.
     let conflicts: string[];
     try {
-      await writeBatch(detection.records, pass === 1 ? exits : [], deps.store);
-      for (const [key, record] of detection.records) known.set(key, record);
       const from = redeliveredFrom();
       const settled = new Map<string, HostPending>();
       for (const [host, state] of settleStates(reassembly, from, snapshots)) {
@@ -351,7 +365,11 @@ async function carryOver(
         pending.waitingDropped += applied.dropped;
         settled.set(host, applied.state);
       }
-      ({ conflicts } = await deps.store.write(new Map(), pendingWrites(settled, hostStates)));
+      ({ conflicts } = await deps.store.write(detection.records, pendingWrites(settled, hostStates), {
+        conditional,
+      }));
+      for (const [key, record] of detection.records) known.set(key, record);
+      if (pass === 1) await writeBatch(new Map(), exits, deps.store);
     } catch (error) {
       fail(0, asDetectorError(error, "lineage store"));
       return { published, alreadyDelivered, unmarked, pending };

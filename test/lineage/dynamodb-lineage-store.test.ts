@@ -368,3 +368,60 @@ describe("processBatch on DynamoDB (lineage and dedup read back across batches a
     expect(repeat.counters.suppressed.dedup).toBe(1);
   });
 });
+
+describe("pending-event states (one item per host, written over the version read)", () => {
+  it("created, replaced over its version, refused over a stale one, deleted", async () => {
+    const store = newStore();
+    const host = `pending-${Date.now()}`;
+    expect((await store.readPending([host])).size).toBe(0);
+    expect(await store.write(new Map(), [{ host, json: '{"a":1}', version: undefined }])).toEqual({
+      conflicts: [],
+    });
+    const first = (await store.read([], [host])).pending.get(host);
+    expect(first).toEqual({ json: '{"a":1}', version: 1 });
+    // Another invocation wrote in between: a write over version 1 no longer applies.
+    expect(await store.write(new Map(), [{ host, json: '{"a":2}', version: 1 }])).toEqual({ conflicts: [] });
+    expect(await store.write(new Map(), [{ host, json: '{"a":3}', version: 1 }])).toEqual({
+      conflicts: [host],
+    });
+    // Nor does a create when one exists.
+    expect(await store.write(new Map(), [{ host, json: '{"a":4}', version: undefined }])).toEqual({
+      conflicts: [host],
+    });
+    expect((await store.readPending([host])).get(host)).toEqual({ json: '{"a":2}', version: 2 });
+    expect(await store.write(new Map(), [{ host, json: undefined, version: 2 }])).toEqual({ conflicts: [] });
+    expect((await store.readPending([host])).size).toBe(0);
+  });
+
+  it("unconditional (a Kinesis shard: one invocation per host at a time): batched with the records, no check", async () => {
+    const { client, count } = instrumented();
+    const store = newStore(client);
+    const host = `batched-${Date.now()}`;
+    await store.write(new Map(), [{ host, json: '{"a":1}', version: undefined }]);
+    const puts = count("PutItemCommand");
+    const writes = count("BatchWriteItemCommand");
+    // Over a stale version, as the duplicate of a batch would write the same state: written, not refused.
+    expect(
+      await store.write(byKey([record(70_002, host)]), [{ host, json: '{"a":2}', version: 0 }], {
+        conditional: false,
+      }),
+    ).toEqual({ conflicts: [] });
+    expect(count("PutItemCommand")).toBe(puts);
+    expect(count("BatchWriteItemCommand") - writes).toBe(2);
+    expect((await store.readPending([host])).get(host)).toEqual({ json: '{"a":2}', version: 1 });
+    await store.write(new Map(), [{ host, json: undefined, version: 1 }], { conditional: false });
+    expect((await store.readPending([host])).size).toBe(0);
+  });
+
+  it("records and states in one read round: one BatchGetItem for both", async () => {
+    const { client, count } = instrumented();
+    const store = newStore(client);
+    const host = `round-${Date.now()}`;
+    await store.write(byKey([record(70_001, host)]), [{ host, json: "{}", version: undefined }]);
+    const before = count("BatchGetItemCommand");
+    const read = await store.read([processKey(host, 70_001)], [host]);
+    expect(read.records.get(processKey(host, 70_001))?.executable).toBe("/usr/bin/p70001");
+    expect(read.pending.get(host)).toEqual({ json: "{}", version: 1 });
+    expect(count("BatchGetItemCommand") - before).toBe(1);
+  });
+});

