@@ -31,7 +31,7 @@ export function resolveLineage(
   // process started, or under another parent, belongs to an earlier holder of the pid (PID reuse).
   const sameProcess =
     previous !== undefined &&
-    execBefore(previous, imageTime(event)) &&
+    (previous.time < event.time || execBefore(previous, imageTime(event))) &&
     previous.ppid === process.ppid &&
     (process.start === undefined || previous.time >= process.start) &&
     sameSession(previous.sessionId, process.sessionId);

@@ -65,6 +65,11 @@ export async function writeBatch(
 /** A batch's events, and the auditd events whose records straddle invocations (lib/pipeline/pending-events.ts). */
 export interface BatchInput {
   readonly events: readonly ExecEvent[];
+  /**
+   * Report the utilities judged on a lineage that ends at an unknown parent (BatchDetection.orphans): the
+   * functions keep them waiting for out-of-order deliveries; a replay reads its input in order.
+   */
+  readonly orphans?: boolean;
   /** Lineage resolved in the invocation that saw the event's SYSCALL, by event id: nothing to look up. */
   readonly snapshots?: ReadonlyMap<string, ProcessRecord>;
   /** Exec heads waiting for the rest of their records: lineage resolved in order, not judged, not written. */
@@ -175,7 +180,11 @@ export async function detectBatch(
       // A utility whose parent's record is not known yet may be an orphan of out-of-order delivery (its
       // parent's exec comes later; a parent the telemetry names carries no script): it waits for it
       // (lib/pipeline/waiting-utilities.ts). Only then is the utility test repeated.
-      if (lineage.incomplete === true && identifyUtility(event.process, deps.rule.utilities))
+      if (
+        batch.orphans === true &&
+        lineage.incomplete === true &&
+        identifyUtility(event.process, deps.rule.utilities)
+      )
         orphans.push(event);
       continue;
     }
@@ -187,13 +196,15 @@ export async function detectBatch(
 
 /** `record` holds a later image of the event's own process (same parent and session, exec'd after it). */
 function laterImageOf(record: ProcessRecord, event: ExecEvent): boolean {
+  // In order (the common case) the record is older: one comparison, nothing allocated.
+  if (record.time < event.time) return false;
   return (
+    !execBefore(record, imageTime(event)) &&
     record.ppid === event.process.ppid &&
-    record.by !== eventTag(event.source.eventId) &&
     (record.sessionId === undefined ||
       event.process.sessionId === undefined ||
       record.sessionId === event.process.sessionId) &&
-    !execBefore(record, imageTime(event))
+    record.by !== eventTag(event.source.eventId)
   );
 }
 
@@ -285,14 +296,25 @@ function rewindAll(
   planned: readonly Planned[],
 ): ReadonlyMap<string, ProcessRecord> {
   if (stored.size === 0) return stored;
-  const ownTags = new Set<string>();
-  for (const { event } of planned) ownTags.add(eventTag(event.source.eventId));
-  const out = new Map<string, ProcessRecord>();
+  // A record this batch's events wrote is no older than the batch's first event: older ones (all of them, in
+  // order) need no tag computed.
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const { event } of planned) if (event.time < earliest) earliest = event.time;
+  let ownTags: Set<string> | undefined;
+  let out: Map<string, ProcessRecord> | undefined;
   for (const [key, record] of stored) {
+    if (record.time < earliest) continue;
+    if (ownTags === undefined) {
+      ownTags = new Set();
+      for (const { event } of planned) ownTags.add(eventTag(event.source.eventId));
+    }
     const before = rewind(record, ownTags);
-    if (before !== undefined) out.set(key, before);
+    if (before === record) continue;
+    out ??= new Map(stored);
+    if (before === undefined) out.delete(key);
+    else out.set(key, before);
   }
-  return out;
+  return out ?? stored;
 }
 
 /**

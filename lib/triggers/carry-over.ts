@@ -49,7 +49,7 @@ export function decodeStates(
 
 /** What the pipeline gets of a reassembly: events, their units and lineage snapshots, waiting heads. */
 export interface ReadyInput {
-  readonly input: Required<BatchInput>;
+  readonly input: Required<Omit<BatchInput, "orphans">>;
   /** The unit of each event by event id (for the delivery order and a failure's position). */
   readonly units: Map<string, number>;
 }

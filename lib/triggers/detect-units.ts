@@ -307,7 +307,7 @@ async function carryOver(
     for (const event of ready.input.events) judged.add(event.source.eventId);
     for (const item of reassembly.ready) judged.add(item.fragment.key);
     // Ordered by time and audit serial (planBatch): completed from stored parts or not, each in its place.
-    const input = { ...ready.input, events: [...batchEvents, ...ready.input.events] };
+    const input = { ...ready.input, events: [...batchEvents, ...ready.input.events], orphans: true };
 
     let detection: BatchDetection;
     try {

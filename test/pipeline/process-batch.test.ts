@@ -76,7 +76,11 @@ describe("processBatch over a stream delivered out of order", () => {
     const parent = shell({ pid: 650 });
     const orphan = exec({ pid: 41, ppid: 40, exe: "/usr/bin/curl", args: ["curl", "http://192.0.2.10/"] });
     const known = exec({ pid: 42, ppid: 650, exe: "/usr/bin/curl", args: ["curl", "http://192.0.2.10/"] });
-    const detection = await detectBatch([parent, orphan, known], deps, newCounters());
+    const detection = await detectBatch(
+      { events: [parent, orphan, known], orphans: true },
+      deps,
+      newCounters(),
+    );
     expect(detection.orphans).toEqual([orphan]);
   });
 });
