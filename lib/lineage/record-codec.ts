@@ -26,6 +26,11 @@ import {
  *   image   {e executable, ip invokedPath, sc script, g args, d cwd, t time, q seq, b by (the writer's tag)}
  *
  * Absent and empty fields are omitted.
+ *
+ * The same table holds, under their own key prefixes: dedup windows (`d|`, lib/alerts/dynamodb-dedup-store.ts),
+ * delivery claims (`publish|`, `slack|`, `replay|`: lib/alerts/dynamodb-delivery-claims.ts), and per host the
+ * audit events an invocation handed to the next (`q|${host}`: `s` their JSON, `ver` the version a conditional
+ * write checks; lib/pipeline/pending-events.ts).
  */
 export type DynamoItem = Record<string, AttributeValue>;
 

@@ -10,6 +10,9 @@
  * - when a record of the same host is more than `maxSerialLag` serials ahead, when more than
  *   `maxOpenEvents` groups are open, or when the open argument text exceeds its budget (oldest first);
  * - on flush().
+ * With `deferIncomplete` (the Lambda functions, which hold only part of a stream) a group completes on its last
+ * record only once it holds everything the verdict reads, nothing completes it early but the memory bounds,
+ * and `takeOpen()` hands what is still open to the next invocation (lib/pipeline/pending-events.ts).
  * Records of an already completed group are ignored (a late EOE). Only the record types an exec needs are
  * parsed field by field; the others (BPRM_FCAPS, SOCKADDR, CONFIG_CHANGE, USER_*, AVC, …) are checked
  * for binary bytes and otherwise only move the serial window.
