@@ -10,6 +10,7 @@ import {
   type ProcessRecord,
   processKey,
 } from "./process-record.js";
+import { imageOf } from "./resolve-lineage.js";
 
 /**
  * An event's lineage rebuilt by walking the stored records parent by parent (ppid), not from the ancestors a
@@ -98,15 +99,3 @@ function chainOf(event: ExecEvent, own: ProcessRecord | null | undefined): reado
     self >= 0 ? images.slice(self + 1) : images.filter((image) => image.by !== tag && execBefore(image, at));
   return earlier.slice(0, MAX_CHAIN).map(imageOf);
 }
-
-/** Only the image's fields: a record held in memory also carries its ancestors. */
-const imageOf = (image: ProcessImage): ProcessImage => ({
-  executable: image.executable,
-  invokedPath: image.invokedPath,
-  script: image.script,
-  args: image.args,
-  cwd: image.cwd,
-  time: image.time,
-  seq: image.seq,
-  by: image.by,
-});

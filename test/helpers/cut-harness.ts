@@ -12,6 +12,7 @@ import type {
 } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import type { Alert } from "../../lib/alerts/alert.js";
+import { toKinesisEvents } from "../../lib/cli/kinesis-demo.js";
 import { createDocumentJoiner, flushDocumentJoiner, frameText } from "../../lib/telemetry/framing.js";
 import { cli } from "./cli.js";
 import { seeded } from "./fault-proxy.js";
@@ -144,26 +145,10 @@ export function deliveries(
   return envelopes;
 }
 
+/** One record per framed record, as the event source mapping builds them (the demo's own builder). */
 function kinesisRecords(records: readonly string[]): KinesisStreamRecord[] {
-  return records.map((text, i) => {
-    const sequenceNumber = (49_000_000_000_000_000_000n + BigInt(i)).toString();
-    return {
-      kinesis: {
-        kinesisSchemaVersion: "1.0",
-        partitionKey: HOST,
-        sequenceNumber,
-        data: Buffer.from(text).toString("base64"),
-        approximateArrivalTimestamp: 1_795_822_038 + i / 1000,
-      },
-      eventSource: "aws:kinesis",
-      eventVersion: "1.0",
-      eventID: `shardId-000000000000:${sequenceNumber}`,
-      eventName: "aws:kinesis:record",
-      invokeIdentityArn: "arn:aws:iam::123456789012:role/netutil-detector-ci-kinesis",
-      awsRegion: "us-east-1",
-      eventSourceARN: "arn:aws:kinesis:us-east-1:123456789012:stream/exec-telemetry",
-    };
-  });
+  const payloads = records.map((text) => ({ data: Buffer.from(text), partitionKey: HOST }));
+  return toKinesisEvents(payloads, Math.max(1, payloads.length))[0]?.Records ?? [];
 }
 
 function cloudWatchEvent(lines: readonly string[], first: number): CloudWatchLogsEvent {

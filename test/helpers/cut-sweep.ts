@@ -1,4 +1,4 @@
-import { expect } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDetectorTable } from "../../lib/cli/local-dynamodb.js";
 import {
   type AlertKey,
@@ -18,7 +18,7 @@ import {
   sortedKeys,
   windowDifference,
 } from "./cut-harness.js";
-import type { LocalDynamo } from "./dynalite.js";
+import { type LocalDynamo, startDynalite } from "./dynalite.js";
 
 /** The largest samples are replayed by their first records only: every cut of them stays within budget. */
 export const MAX_RECORDS = 1_000;
@@ -91,4 +91,37 @@ export async function runCut(
   } finally {
     topic.restore();
   }
+}
+
+/**
+ * Every sample through every cut, one test each, on a dynalite of the file's own: the sweep of
+ * test/triggers/cut-equivalence-{kinesis,cloudwatch}.test.ts.
+ */
+export function sweep(title: string, cuts: readonly Cut[]): void {
+  let dynamo: LocalDynamo;
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await dynamo.close();
+  });
+
+  describe(title, () => {
+    it("the samples include the recorded attacks, and the CLI finds them", async () => {
+      const recorded = SAMPLES.find((s) => s.path.endsWith("recorded/attack-cases.auditd.log"));
+      expect(recorded).toBeDefined();
+      expect((await cliVerdict(recorded!)).length).toBe(14);
+    });
+
+    for (const sample of SAMPLES) {
+      it.each(cuts.map((cut) => [JSON.stringify(cut), cut] as const))(
+        `${sample.path}: %s`,
+        async (_name, cut) => {
+          await runCut(dynamo, sample, cut);
+        },
+      );
+    }
+  });
 }

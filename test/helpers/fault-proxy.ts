@@ -1,6 +1,7 @@
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { crc32 } from "node:zlib";
+import { mulberry32 } from "../bench/generate-telemetry.js";
 
 /**
  * An HTTP proxy on 127.0.0.1 between the functions and dynalite that answers some DynamoDB calls the way a
@@ -34,17 +35,8 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-/** mulberry32: small, seeded, good enough to pick faults and cuts reproducibly. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded randomness for faults and cuts: the benchmark's generator, so that a failing run can be replayed. */
+export const seeded = mulberry32;
 
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target);

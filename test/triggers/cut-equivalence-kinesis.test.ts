@@ -1,45 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Cut } from "../helpers/cut-harness.js";
-import { cliVerdict, runCut, SAMPLES } from "../helpers/cut-sweep.js";
-import { type LocalDynamo, startDynalite } from "../helpers/dynalite.js";
+import { sweep } from "../helpers/cut-sweep.js";
 
 /**
  * Every telemetry sample the repository holds, through the built Kinesis bundle, cut into batches of 1, 2, 3,
  * 7 and 100 records and at random (fixed seed): the same alert ids, utilities and locations as the CLI, each
  * published once. A failure names the sample, the cut and the alerts that differ.
  */
-let dynamo: LocalDynamo;
-const saved = { ...process.env };
-beforeAll(async () => {
-  dynamo = await startDynalite();
-});
-afterAll(async () => {
-  process.env = saved;
-  await dynamo.close();
-});
-
-const CUTS: Cut[] = [
+sweep("the Kinesis bundle gives the CLI's alerts, wherever the stream is cut", [
   { kind: "kinesis", batch: 1 },
   { kind: "kinesis", batch: 2 },
   { kind: "kinesis", batch: 3 },
   { kind: "kinesis", batch: 7 },
   { kind: "kinesis", batch: 100 },
   { kind: "kinesis", batch: "random", seed: 8 },
-];
-
-describe("the Kinesis bundle gives the CLI's alerts, wherever the stream is cut", () => {
-  it("the samples include the recorded attacks, and the CLI finds them", async () => {
-    const recorded = SAMPLES.find((s) => s.path.endsWith("recorded/attack-cases.auditd.log"));
-    expect(recorded).toBeDefined();
-    expect((await cliVerdict(recorded!)).length).toBe(14);
-  });
-
-  for (const sample of SAMPLES) {
-    it.each(CUTS.map((cut) => [JSON.stringify(cut), cut] as const))(
-      `${sample.path}: %s`,
-      async (_name, cut) => {
-        await runCut(dynamo, sample, cut);
-      },
-    );
-  }
-});
+]);
