@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { type DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { awsCallError } from "../aws/retry.js";
+import { callAws } from "../aws/retry.js";
 import { DetectorError } from "../errors.js";
 import type { DedupResult, DedupStore } from "./dedup-store.js";
 
@@ -86,16 +86,9 @@ export class DynamoDbDedupStore implements DedupStore {
     };
   }
 
-  async #send<T>(operation: string, key: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      throw awsCallError(`DynamoDB ${operation} on ${this.#table}`, error, {
-        table: this.#table,
-        operation,
-        dedupKey: key.slice(0, 512),
-      });
-    }
+  #send<T>(operation: string, key: string, call: () => Promise<T>): Promise<T> {
+    const context = { table: this.#table, operation, dedupKey: key.slice(0, 512) };
+    return callAws(`DynamoDB ${operation} on ${this.#table}`, context, call);
   }
 }
 

@@ -5,7 +5,7 @@ import {
   PutItemCommand,
   type PutItemCommandInput,
 } from "@aws-sdk/client-dynamodb";
-import { awsCallError } from "../aws/retry.js";
+import { callAws } from "../aws/retry.js";
 import { DetectorError } from "../errors.js";
 import { type ClaimResult, type DeliveryClaims, RecentIds } from "./delivery-claims.js";
 
@@ -155,16 +155,9 @@ export class DynamoDbDeliveryClaims implements DeliveryClaims {
     };
   }
 
-  async #send<T>(operation: string, alertId: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      throw awsCallError(`DynamoDB ${operation} on ${this.#table}`, error, {
-        table: this.#table,
-        operation,
-        alertId: alertId.slice(0, 128),
-      });
-    }
+  #send<T>(operation: string, alertId: string, call: () => Promise<T>): Promise<T> {
+    const context = { table: this.#table, operation, alertId: alertId.slice(0, 128) };
+    return callAws(`DynamoDB ${operation} on ${this.#table}`, context, call);
   }
 }
 

@@ -157,3 +157,16 @@ export function awsCallError(
     context,
   });
 }
+
+/** `call()`, its failure rethrown as awsCallError(what, …, context): the adapters' one way to call AWS. */
+export async function callAws<T>(
+  what: string,
+  context: Record<string, string | number | boolean | undefined>,
+  call: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw awsCallError(what, error, context);
+  }
+}

@@ -6,7 +6,7 @@ import {
   PutItemCommand,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
-import { awsCallError, type RetryOptions, retryPartial } from "../aws/retry.js";
+import { callAws, type RetryOptions, retryPartial } from "../aws/retry.js";
 import { DetectorError } from "../errors.js";
 import type { BatchRead, LineageStore, PendingWrite, StoredPending } from "./lineage-store.js";
 import type { ProcessRecord } from "./process-record.js";
@@ -276,17 +276,9 @@ export class DynamoDbLineageStore implements LineageStore {
   }
 
   /** One SDK call (the SDK has already retried throttling by then): its failure as a DetectorError. */
-  async #send<T>(operation: string, size: number, call: () => Promise<T>): Promise<T> {
+  #send<T>(operation: string, size: number, call: () => Promise<T>): Promise<T> {
     this.stats.calls++;
-    try {
-      return await call();
-    } catch (error) {
-      throw awsCallError(`DynamoDB ${operation} on ${this.#table}`, error, {
-        table: this.#table,
-        operation,
-        size,
-      });
-    }
+    return callAws(`DynamoDB ${operation} on ${this.#table}`, { table: this.#table, operation, size }, call);
   }
 
   #exhausted(operation: string, unprocessed: number, total: number): DetectorError {

@@ -1,6 +1,16 @@
 import { createHash } from "node:crypto";
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import {
+  Corrupt,
+  isObject,
+  type Json,
+  optional,
+  readArray,
+  readNumber,
+  readStored,
+  readString,
+} from "../stored-json.js";
+import {
   MAX_ARGS,
   MAX_CHAIN,
   MAX_DEPTH,
@@ -156,8 +166,6 @@ export function serializeRecord(record: ProcessRecord): string {
   return json;
 }
 
-type Json = Record<string, unknown>;
-
 function recordJson(record: ProcessRecord, b: Budget): Json {
   const out: Json = { v: FORMAT_VERSION, pp: record.ppid };
   if (record.start !== undefined) out["s"] = record.start;
@@ -235,9 +243,6 @@ function cut(text: string, max: number): string {
   return `${text.slice(0, end)}…`;
 }
 
-/** Thrown inside the decoder only, for any shape it does not expect; caught by deserializeRecord. */
-class Corrupt extends Error {}
-
 /** The record from its stored JSON, or undefined for anything that is not a version-1 record. */
 export function deserializeRecord(json: string, host: string, pid: number): ProcessRecord | undefined {
   let parsed: unknown;
@@ -247,26 +252,20 @@ export function deserializeRecord(json: string, host: string, pid: number): Proc
     return undefined;
   }
   if (!isObject(parsed) || parsed["v"] !== FORMAT_VERSION) return undefined;
-  try {
-    const image = readImage(parsed);
-    const rawAncestors = optional(parsed["a"], readArray) ?? [];
-    return {
-      host,
-      pid,
-      ppid: readPid(parsed["pp"]),
-      start: optional(parsed["s"], readNumber),
-      sessionId: optional(parsed["sid"], readString),
-      ...image,
-      user: readUser(parsed["u"]),
-      chain: readChain(parsed["c"]),
-      ancestors: rawAncestors.slice(0, MAX_DEPTH).map(readNode),
-      ...(parsed["o"] === 1 && { incomplete: true }),
-      eventId: optional(parsed["id"], readString),
-    };
-  } catch (error) {
-    if (error instanceof Corrupt) return undefined;
-    throw error;
-  }
+  const record = parsed;
+  return readStored(record, () => ({
+    host,
+    pid,
+    ppid: readPid(record["pp"]),
+    start: optional(record["s"], readNumber),
+    sessionId: optional(record["sid"], readString),
+    ...readImage(record),
+    user: readUser(record["u"]),
+    chain: readChain(record["c"]),
+    ancestors: (optional(record["a"], readArray) ?? []).slice(0, MAX_DEPTH).map(readNode),
+    ...(record["o"] === 1 && { incomplete: true }),
+    eventId: optional(record["id"], readString),
+  }));
 }
 
 function readNode(value: unknown): ProcessNode {
@@ -305,28 +304,6 @@ function readUser(value: unknown): ProcessNode["user"] {
   if (value === undefined) return undefined;
   if (!isObject(value)) throw new Corrupt();
   return { id: optional(value["i"], readString), name: optional(value["n"], readString) };
-}
-
-const isObject = (value: unknown): value is Json =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
-
-function optional<T>(value: unknown, read: (value: unknown) => T): T | undefined {
-  return value === undefined ? undefined : read(value);
-}
-
-function readArray(value: unknown): readonly unknown[] {
-  if (!Array.isArray(value)) throw new Corrupt();
-  return value;
-}
-
-function readString(value: unknown): string {
-  if (typeof value !== "string") throw new Corrupt();
-  return value;
-}
-
-function readNumber(value: unknown): number {
-  if (typeof value !== "number" || !Number.isFinite(value)) throw new Corrupt();
-  return value;
 }
 
 function readPid(value: unknown): number {

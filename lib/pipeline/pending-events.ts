@@ -1,3 +1,12 @@
+import {
+  Corrupt,
+  optional,
+  readArray,
+  readNumber,
+  readObject,
+  readStored,
+  readString,
+} from "../stored-json.js";
 import type { ExecEvent } from "../telemetry/exec-event.js";
 import {
   type AuditFragment,
@@ -41,7 +50,6 @@ export interface PendingEntry {
 export interface WaitingUtility {
   readonly event: ExecEvent;
   readonly storedAt: number;
-  readonly waitFor: readonly number[];
 }
 
 export interface HostPending {
@@ -306,8 +314,8 @@ export function settleStates(
 }
 
 /*
- * JSON form of a host's state: {v, e: [{f fragment, s snapshot, at storedAt}], w: [{x event, at storedAt,
- * f waitFor}], d: [[done key, at]]}.
+ * JSON form of a host's state: {v, e: [{f fragment, s snapshot, at storedAt}], w: [{x event, at storedAt}],
+ * d: [[done key, at]]}.
  */
 const STATE_VERSION = 1;
 
@@ -321,7 +329,7 @@ export function encodeHostPending(state: HostPending): string {
   return JSON.stringify({
     v: STATE_VERSION,
     e: [...state.entries.values()].map(encodeEntry),
-    w: [...state.waiting.values()].map((w) => ({ x: w.event, at: w.storedAt, f: w.waitFor })),
+    w: [...state.waiting.values()].map((w) => ({ x: w.event, at: w.storedAt })),
     d: state.done,
   });
 }
@@ -334,54 +342,49 @@ export function decodeHostPending(json: string, host: string): HostPending | und
   } catch {
     return undefined;
   }
-  if (typeof value !== "object" || value === null) return undefined;
-  const { v, e, w, d } = value as Record<string, unknown>;
-  if (v !== STATE_VERSION || !Array.isArray(e) || !Array.isArray(d) || !Array.isArray(w)) return undefined;
+  return readStored(value, (v) => readHostPending(v, host));
+}
+
+function readHostPending(value: unknown, host: string): HostPending {
+  const state = readObject(value);
+  if (state["v"] !== STATE_VERSION) throw new Corrupt();
   const entries = new Map<string, PendingEntry>();
-  for (const item of e) {
-    if (typeof item !== "object" || item === null) return undefined;
-    const { f, s, at } = item as Record<string, unknown>;
-    const fragment = decodeFragment(f);
-    if (fragment === undefined || fragment.host !== host || typeof at !== "number") return undefined;
-    if (s !== undefined && typeof s !== "string") return undefined;
-    entries.set(fragment.key, { fragment, snapshot: s, storedAt: at });
+  for (const item of readArray(state["e"])) {
+    const entry = readObject(item);
+    const fragment = decodeFragment(entry["f"]);
+    if (fragment === undefined || fragment.host !== host) throw new Corrupt();
+    entries.set(fragment.key, {
+      fragment,
+      snapshot: optional(entry["s"], readString),
+      storedAt: readNumber(entry["at"]),
+    });
   }
   const waiting = new Map<string, WaitingUtility>();
-  for (const item of w) {
-    const parsed = waitingOf(item, host);
-    if (parsed === undefined) return undefined;
-    waiting.set(parsed.event.source.eventId, parsed);
+  for (const item of readArray(state["w"])) {
+    const entry = readObject(item);
+    const event = readWaitingEvent(entry["x"], host);
+    waiting.set(event.source.eventId, { event, storedAt: readNumber(entry["at"]) });
   }
-  const done: [string, number][] = [];
-  for (const pair of d) {
-    if (!Array.isArray(pair) || typeof pair[0] !== "string" || typeof pair[1] !== "number") return undefined;
-    done.push([pair[0], pair[1]]);
-  }
+  const done = readArray(state["d"]).map((pair): [string, number] => {
+    const [key, at] = readArray(pair);
+    return [readString(key), readNumber(at)];
+  });
   return { entries, waiting, done };
 }
 
-/** A waiting utility from its JSON: an ExecEvent as the pipeline wrote it, checked for what the rule reads. */
-function waitingOf(value: unknown, host: string): WaitingUtility | undefined {
-  if (typeof value !== "object" || value === null) return undefined;
-  const { x, at, f } = value as Record<string, unknown>;
-  if (typeof at !== "number" || !Array.isArray(f) || !f.every((pid) => Number.isSafeInteger(pid)))
-    return undefined;
-  const event = x as ExecEvent | null;
-  const p = event?.process;
-  if (
-    typeof event !== "object" ||
-    event === null ||
-    event.host?.name !== host ||
-    typeof event.time !== "number" ||
-    typeof event.source?.eventId !== "string" ||
-    typeof p?.pid !== "number" ||
-    typeof p.ppid !== "number" ||
-    typeof p.executable !== "string" ||
-    !Array.isArray(p.args) ||
-    !p.args.every((a) => typeof a === "string")
-  )
-    return undefined;
-  return { event, storedAt: at, waitFor: f as number[] };
+/** A waiting utility's event as the pipeline wrote it, checked for what the rule reads. */
+function readWaitingEvent(value: unknown, host: string): ExecEvent {
+  const event = readObject(value);
+  const process = readObject(event["process"]);
+  const source = readObject(event["source"]);
+  if (readObject(event["host"])["name"] !== host) throw new Corrupt();
+  readNumber(event["time"]);
+  readString(source["eventId"]);
+  readNumber(process["pid"]);
+  readNumber(process["ppid"]);
+  readString(process["executable"]);
+  readArray(process["args"]).forEach(readString);
+  return event as unknown as ExecEvent;
 }
 
 export const isEmptyState = (state: HostPending): boolean =>

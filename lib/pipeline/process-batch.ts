@@ -40,7 +40,7 @@ export async function processBatch(
   counters: Counters,
   exits: readonly ProcessExit[] = [],
 ): Promise<Alert[]> {
-  const { alerts, records } = await detectBatch(events, deps, counters);
+  const { alerts, records } = await detectBatch({ events }, deps, counters);
   await writeBatch(records, exits, deps.store);
   return alerts;
 }
@@ -55,6 +55,11 @@ export async function writeBatch(
   store: LineageStore,
 ): Promise<void> {
   if (records.size > 0) await store.putMany(records);
+  await evictExits(exits, store);
+}
+
+/** Processes that exited, evicted from a store that keeps them in memory (the DynamoDB store lets TTL work). */
+export async function evictExits(exits: readonly ProcessExit[], store: LineageStore): Promise<void> {
   if (exits.length > 0 && store.evict) {
     await store.evict(
       exits.map((e) => ({ key: processKey(e.host, e.pid), time: e.time, entityId: e.entityId })),
@@ -120,12 +125,11 @@ export function planBatch(input: BatchInput): { ordered: Planned[]; missing: str
  * lineage resolved for each waiting head.
  */
 export async function detectBatch(
-  input: BatchInput | readonly ExecEvent[],
+  batch: BatchInput,
   deps: BatchDeps,
   counters: Counters,
   read?: ReadonlyMap<string, ProcessRecord>,
 ): Promise<BatchDetection> {
-  const batch: BatchInput = isInput(input) ? input : { events: input };
   const { ordered, missing } = planBatch(batch);
   const stored: ReadonlyMap<string, ProcessRecord> =
     read ?? (missing.length > 0 ? await deps.store.getMany(missing) : new Map());
@@ -219,7 +223,7 @@ function lateImage(
 ): { lineage: Lineage; record: ProcessRecord } {
   const at = imageTime(event);
   const images = [imageOf(later), ...later.chain];
-  const before = images.filter((image) => execBefore(image, at) && image.time <= at.time);
+  const before = images.filter((image) => execBefore(image, at));
   const after = images.slice(1).filter((image) => !before.includes(image));
   const resolved = resolveLineage(event, undefined, parentRecord);
   const lineage: Lineage = { ...resolved.lineage, chain: before.slice(0, MAX_CHAIN) };
@@ -288,8 +292,6 @@ export async function judge(
   emitted.add(id);
   return buildAlert(event, lineage, verdict, seen);
 }
-
-const isInput = (input: BatchInput | readonly ExecEvent[]): input is BatchInput => !Array.isArray(input);
 
 function rewindAll(
   stored: ReadonlyMap<string, ProcessRecord>,

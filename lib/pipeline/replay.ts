@@ -79,7 +79,7 @@ export async function replay(
       const ended = exits;
       batch = [];
       exits = [];
-      const { alerts, records } = await detectBatch(events, options.deps, counters);
+      const { alerts, records } = await detectBatch({ events }, options.deps, counters);
       // Claimed like the functions' publishes: an alert id seen again in a later batch is printed once.
       const delivery = await deliverAlerts(
         alerts.map((alert) => ({ alert, unit: 0 })),

@@ -17,7 +17,7 @@ import type { HostPending, WaitingUtility } from "./pending-events.js";
 export interface WaitingChanges {
   /** Judged again and done with (an alert, a suppression, or a lineage without gaps): ids. */
   readonly removed: Set<string>;
-  /** Still waiting, now for other pids, or added by this batch. */
+  /** Added by this batch. */
   readonly set: Map<string, WaitingUtility>;
 }
 
@@ -84,9 +84,5 @@ export function applyWaiting(
   return { state: { ...state, waiting }, dropped };
 }
 
-/** An orphan as it waits: for its parent. */
-export const waitingOrphan = (event: ExecEvent, now: number): WaitingUtility => ({
-  event,
-  storedAt: now,
-  waitFor: [event.process.ppid],
-});
+/** An orphan as it starts waiting. */
+export const waitingOrphan = (event: ExecEvent, now: number): WaitingUtility => ({ event, storedAt: now });

@@ -20,9 +20,9 @@ import {
   type BatchDeps,
   type BatchDetection,
   detectBatch,
+  evictExits,
   judge,
   planBatch,
-  writeBatch,
 } from "../pipeline/process-batch.js";
 import {
   applyWaiting,
@@ -304,7 +304,7 @@ async function carryOver(
     addPendingCounters(pending, reassembly.counters);
     const ready = readyInput(reassembly, counters);
     for (const [id, unit] of ready.units) eventUnit.set(id, unit);
-    for (const event of ready.input.events) judged.add(event.source.eventId);
+    // An event id of auditd is its fragment key: a later pass must not judge these again.
     for (const item of reassembly.ready) judged.add(item.fragment.key);
     // Ordered by time and audit serial (planBatch): completed from stored parts or not, each in its place.
     const input = { ...ready.input, events: [...batchEvents, ...ready.input.events], orphans: true };
@@ -369,7 +369,7 @@ async function carryOver(
         conditional,
       }));
       for (const [key, record] of detection.records) known.set(key, record);
-      if (pass === 1) await writeBatch(new Map(), exits, deps.store);
+      if (pass === 1) await evictExits(exits, deps.store);
     } catch (error) {
       fail(0, asDetectorError(error, "lineage store"));
       return { published, alreadyDelivered, unmarked, pending };
@@ -455,11 +455,11 @@ async function judgeWaiting(
       if (alert !== undefined) alerts.push(alert);
       changes.removed.add(id);
     } else if (missing === undefined || final) {
+      // Its lineage now reaches init, or it has waited long enough: done with, whatever stays unknown.
       if (missing !== undefined) pending.waitedOut++;
       changes.removed.add(id);
-    } else {
-      changes.set.set(id, { ...entry, waitFor: [missing] });
     }
+    // Else it keeps waiting for what its lineage still misses.
   }
   return alerts;
 }

@@ -125,7 +125,6 @@ describe("reassemble", () => {
         source: { format: "auditd", eventId: "vm:x" },
       },
       storedAt: NOW,
-      waitFor: [8],
     });
     state.done.push(["vm:y", NOW]);
     const back = decodeHostPending(encodeHostPending(state), "vm")!;

@@ -5,6 +5,17 @@
  * be merged with another part of the same event in any order, told whether it is enough to judge, encoded as
  * JSON for the table, and built into the event.
  */
+
+import {
+  Corrupt,
+  type Json,
+  optional,
+  readArray,
+  readNumber,
+  readObject,
+  readStored,
+  readString,
+} from "../../stored-json.js";
 import type { DecodeOutput, Skipped } from "../decoder.js";
 import type { ExecEvent, ExecProcess } from "../exec-event.js";
 import { hexBytes, PROCTITLE_MAX_BYTES, type Proctitle } from "./auditd-values.js";
@@ -260,7 +271,6 @@ export function buildFragment(f: AuditFragment, line?: number): DecodeOutput {
  *    ch [[index, declared, [[hex, text] | null …]] …], tr truncated, cw cwd, p0 path0, pt {a, b}, tl tail}
  *   syscall {v verdict, s syscall, p pid, pp ppid, u uid, au auid, se ses, un userName, x exe}
  */
-type Json = Record<string, unknown>;
 
 export function encodeFragment(f: AuditFragment): Json {
   const out: Json = { k: f.key, h: f.host, st: f.stamp, se: f.serial, t: f.time, r: f.records };
@@ -292,81 +302,62 @@ export function encodeFragment(f: AuditFragment): Json {
   return out;
 }
 
-/** Thrown inside decodeFragment only, for any shape it does not expect. */
-class Corrupt extends Error {}
-
 /** The fragment from its JSON form, or undefined for anything else (counted by the caller). */
-export function decodeFragment(value: unknown): AuditFragment | undefined {
-  try {
-    const j = obj(value);
-    const f = newFragment(str(j["k"]), str(j["h"]), str(j["st"]), num(j["se"]), num(j["t"]), 0);
-    f.records = num(j["r"]);
-    if (j["sy"] !== undefined) {
-      const s = obj(j["sy"]);
-      const verdict = s["v"];
-      if (verdict !== "exec" && verdict !== "failed" && verdict !== "other") throw new Corrupt();
-      f.syscall = {
-        line: 0,
-        verdict,
-        syscall: str(s["s"]),
-        pid: num(s["p"]),
-        ppid: num(s["pp"]),
-        uid: opt(s["u"], str),
-        auid: opt(s["au"], str),
-        ses: opt(s["se"], str),
-        userName: opt(s["un"], str),
-        exe: opt(s["x"], str),
-      };
-    }
-    f.argc = opt(j["ac"], num);
-    f.execve = j["ex"] === 1;
-    f.args = (opt(j["a"], arr) ?? []).map((a) => (a === null ? undefined : str(a)));
-    const chunked = opt(j["ch"], arr);
-    if (chunked !== undefined) {
-      f.chunked = new Map();
-      for (const entry of chunked) {
-        const [index, declared, pieces] = arr(entry);
-        f.chunked.set(num(index), {
-          declared: declared === null ? undefined : num(declared),
-          pieces: arr(pieces).map((p) => {
-            if (p === null) return undefined;
-            const [hex, text] = arr(p);
-            return { hex: hex === 1, text: str(text) };
-          }),
-        });
-      }
-    }
-    f.truncated = j["tr"] === 1;
-    f.cwd = opt(j["cw"], str);
-    f.path0 = opt(j["p0"], str);
-    if (j["pt"] !== undefined) {
-      const pt = obj(j["pt"]);
-      f.proctitle = { args: arr(pt["a"]).map(str), bytes: num(pt["b"]) };
-    }
-    f.tail = j["tl"] === 1;
-    return f;
-  } catch (error) {
-    if (error instanceof Corrupt) return undefined;
-    throw error;
-  }
-}
+export const decodeFragment = (value: unknown): AuditFragment | undefined => readStored(value, readFragment);
 
-function obj(value: unknown): Json {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Corrupt();
-  return value as Json;
-}
-function arr(value: unknown): unknown[] {
-  if (!Array.isArray(value)) throw new Corrupt();
-  return value;
-}
-function str(value: unknown): string {
-  if (typeof value !== "string") throw new Corrupt();
-  return value;
-}
-function num(value: unknown): number {
-  if (typeof value !== "number" || !Number.isFinite(value)) throw new Corrupt();
-  return value;
-}
-function opt<T>(value: unknown, read: (value: unknown) => T): T | undefined {
-  return value === undefined ? undefined : read(value);
+function readFragment(value: unknown): AuditFragment {
+  const j = readObject(value);
+  const f = newFragment(
+    readString(j["k"]),
+    readString(j["h"]),
+    readString(j["st"]),
+    readNumber(j["se"]),
+    readNumber(j["t"]),
+    0,
+  );
+  f.records = readNumber(j["r"]);
+  if (j["sy"] !== undefined) {
+    const s = readObject(j["sy"]);
+    const verdict = s["v"];
+    if (verdict !== "exec" && verdict !== "failed" && verdict !== "other") throw new Corrupt();
+    f.syscall = {
+      line: 0,
+      verdict,
+      syscall: readString(s["s"]),
+      pid: readNumber(s["p"]),
+      ppid: readNumber(s["pp"]),
+      uid: optional(s["u"], readString),
+      auid: optional(s["au"], readString),
+      ses: optional(s["se"], readString),
+      userName: optional(s["un"], readString),
+      exe: optional(s["x"], readString),
+    };
+  }
+  f.argc = optional(j["ac"], readNumber);
+  f.execve = j["ex"] === 1;
+  f.args = (optional(j["a"], readArray) ?? []).map((a) => (a === null ? undefined : readString(a)));
+  const chunked = optional(j["ch"], readArray);
+  if (chunked !== undefined) {
+    f.chunked = new Map();
+    for (const entry of chunked) {
+      const [index, declared, pieces] = readArray(entry);
+      f.chunked.set(readNumber(index), {
+        declared: declared === null ? undefined : readNumber(declared),
+        pieces: readArray(pieces).map((p) => {
+          if (p === null) return undefined;
+          const [hex, text] = readArray(p);
+          return { hex: hex === 1, text: readString(text) };
+        }),
+      });
+    }
+  }
+  f.truncated = j["tr"] === 1;
+  f.cwd = optional(j["cw"], readString);
+  f.path0 = optional(j["p0"], readString);
+  if (j["pt"] !== undefined) {
+    const pt = readObject(j["pt"]);
+    f.proctitle = { args: readArray(pt["a"]).map(readString), bytes: readNumber(pt["b"]) };
+  }
+  f.tail = j["tl"] === 1;
+  return f;
 }
