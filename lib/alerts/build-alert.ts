@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
+import type { Lineage } from "../lineage/lineage.js";
 import type { ProcessImage, ProcessNode } from "../lineage/process-record.js";
-import type { Lineage, Verdict } from "../rule/evaluate.js";
+import type { Verdict } from "../rule/evaluate.js";
 import { LOCATION_TIERS } from "../rule/locations.js";
 import { RULE_METADATA } from "../rule/metadata.js";
 import type { ExecEvent } from "../telemetry/exec-event.js";

@@ -1,4 +1,4 @@
-import { basename } from "../rule/paths.js";
+import { basename } from "../paths.js";
 
 /**
  * The script file an interpreter runs: `sh /tmp/x`, `python3 -u /tmp/x.py`, or the kernel's shebang argv

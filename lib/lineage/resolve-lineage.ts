@@ -1,8 +1,8 @@
-import type { Lineage } from "../rule/evaluate.js";
-import { normalizePath } from "../rule/paths.js";
+import { normalizePath } from "../paths.js";
 import type { ExecEvent } from "../telemetry/exec-event.js";
 import { eventTag } from "./event-tag.js";
 import { scriptArgument } from "./interpreter.js";
+import type { Lineage } from "./lineage.js";
 import {
   capArgs,
   execBefore,

@@ -1,6 +1,6 @@
-import type { Lineage } from "../rule/evaluate.js";
 import type { ExecEvent } from "../telemetry/exec-event.js";
 import { eventTag } from "./event-tag.js";
+import type { Lineage } from "./lineage.js";
 import {
   execBefore,
   MAX_CHAIN,

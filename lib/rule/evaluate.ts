@@ -1,9 +1,10 @@
-import type { ProcessImage, ProcessNode } from "../lineage/process-record.js";
+import type { Lineage } from "../lineage/lineage.js";
+import type { ProcessImage } from "../lineage/process-record.js";
+import { normalizePath } from "../paths.js";
 import type { ExecEvent } from "../telemetry/exec-event.js";
 import type { CompiledAllow, CompiledRule } from "./compile-rule.js";
 import { hasExecFlag, identifyUtility, type UtilityMatch } from "./identify-utility.js";
 import { DELETED_SUFFIX, SEVERITIES, type Severity, type TierName } from "./locations.js";
-import { normalizePath } from "./paths.js";
 import { targetsAreLoopbackOnly } from "./targets.js";
 import { type AttackTechnique, EXEC_FLAG_TECHNIQUE, UTILITY_CATEGORIES } from "./utilities.js";
 
@@ -17,16 +18,6 @@ export interface LocationMatch {
   readonly depth: number;
   readonly tier: TierName;
   readonly pid?: number;
-}
-
-/** What the rule found in an event's lineage: the utility and the lineage the rule looked at. */
-export interface Lineage {
-  /** Earlier images of the event's own process, nearest first. */
-  readonly chain: readonly ProcessImage[];
-  /** Parent first, at most MAX_DEPTH. */
-  readonly ancestors: readonly ProcessNode[];
-  /** The ancestors stop at a parent not (yet) known: more of the lineage may come. */
-  readonly incomplete?: boolean;
 }
 
 export type Verdict =

@@ -1,5 +1,5 @@
+import { basename } from "../paths.js";
 import type { ExecProcess } from "../telemetry/exec-event.js";
-import { basename } from "./paths.js";
 import { type CategoryName, MODE_GATED, MULTI_CALL_BINARIES, UTILITY_CATEGORIES } from "./utilities.js";
 
 export interface UtilityMatch {

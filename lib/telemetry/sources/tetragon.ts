@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import { basename } from "../../rule/paths.js";
+import { basename } from "../../paths.js";
 import type { DecodeContext, DecodeOutput, JsonDecoder, RawRecord } from "../decoder.js";
 import { malformed, skipped } from "../decoder.js";
 import type { ExecAncestor, ExecEvent, ExecParent, ExecProcess } from "../exec-event.js";
