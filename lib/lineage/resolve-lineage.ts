@@ -5,13 +5,13 @@ import { scriptArgument } from "./interpreter.js";
 import type { Lineage } from "./lineage.js";
 import {
   capArgs,
-  execBefore,
   MAX_CHAIN,
   MAX_DEPTH,
   type ProcessImage,
   type ProcessNode,
   type ProcessRecord,
 } from "./process-record.js";
+import { type Incarnation, sameProcess, sameSession } from "./same-process.js";
 
 /**
  * An event's lineage from the latest known records of its own pid (`previous`) and of its parent pid
@@ -27,15 +27,12 @@ export function resolveLineage(
   // A process exists from its start (fork) if the source knows it, else at least from this exec.
   const since = process.start ?? event.time;
 
-  // Exec chain: the previous image of this pid, if it is the same process. A record from before this
-  // process started, or under another parent, belongs to an earlier holder of the pid (PID reuse).
-  const sameProcess =
-    previous !== undefined &&
-    (previous.time < event.time || execBefore(previous, imageTime(event))) &&
-    previous.ppid === process.ppid &&
-    (process.start === undefined || previous.time >= process.start) &&
-    sameSession(previous.sessionId, process.sessionId);
-  const chain: readonly ProcessImage[] = sameProcess
+  // Exec chain: the previous image of this pid, if it is the same process (lib/lineage/same-process.ts), and
+  // not an earlier holder of the pid.
+  const parentExecutable =
+    parentRecord?.executable ?? (event.parent?.pid === process.ppid ? event.parent.executable : undefined);
+  const continued = previous !== undefined && sameProcess(previous, incarnation(event), parentExecutable);
+  const chain: readonly ProcessImage[] = continued
     ? [imageOf(previous), ...previous.chain].slice(0, MAX_CHAIN)
     : [];
 
@@ -44,7 +41,11 @@ export function resolveLineage(
   // Whether the lineage ends at a parent nobody has delivered yet (an orphan of out-of-order delivery, or of
   // a parent older than the telemetry): utilities below it may wait for it (lib/pipeline/waiting-utilities.ts).
   let incomplete: boolean;
-  if (
+  if (continued && previous.ppid !== process.ppid && previous.ancestors.length > 0) {
+    // Re-parented since its last exec: the ancestry that started it says more than init or a reaper does.
+    ancestors = previous.ancestors;
+    incomplete = previous.incomplete === true;
+  } else if (
     parentRecord !== undefined &&
     parentRecord.time <= since &&
     sameSession(parentRecord.sessionId, process.sessionId) &&
@@ -53,7 +54,7 @@ export function resolveLineage(
     // The parent record is its own node: a record is a ProcessNode, and sharing it costs no copy per event.
     ancestors = mergeTelemetry(prepend(parentRecord, parentRecord.ancestors), event);
     incomplete = parentRecord.incomplete === true && parentRecord.ancestors.length < MAX_DEPTH - 1;
-  } else if (sameProcess && previous.ancestors.length > 0) {
+  } else if (continued && previous.ancestors.length > 0) {
     ancestors = previous.ancestors;
     incomplete = previous.incomplete === true;
   } else {
@@ -99,23 +100,19 @@ export function recordOf(event: ExecEvent, lineage: Lineage): ProcessRecord {
   };
 }
 
-/** The audit session id of a process that never logged in. */
-export const UNSET_SESSION = "4294967295";
-
-/**
- * A process keeps its audit session across fork and exec; the session changes only from unset to a new one,
- * at login (pam_loginuid), and never back. So an older record from another session is not this process or
- * its parent but an earlier holder of the pid: auditd logs no fork and no start time, and pids wrap (every
- * 32768 forks on hosts that keep the old pid_max).
- */
-function sameSession(older: string | undefined, newer: string | undefined): boolean {
-  return older === undefined || newer === undefined || older === newer || older === UNSET_SESSION;
-}
-
 /** When the telemetry names the parent's image id (Tetragon parent_exec_id), a record of another id is not it. */
 function sameEntity(recorded: string | undefined, named: string | undefined): boolean {
   return recorded === undefined || named === undefined || recorded === named;
 }
+
+/** What the event tells of its process's identity, for sameProcess. */
+export const incarnation = (event: ExecEvent): Incarnation => ({
+  ppid: event.process.ppid,
+  time: event.time,
+  seq: event.source.sequence,
+  start: event.process.start,
+  sessionId: event.process.sessionId,
+});
 
 /** When an event's image was exec'd, for execBefore. */
 export const imageTime = (event: ExecEvent): { time: number; seq?: number | undefined } => ({

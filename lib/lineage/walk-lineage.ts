@@ -10,7 +10,8 @@ import {
   type ProcessRecord,
   processKey,
 } from "./process-record.js";
-import { imageOf } from "./resolve-lineage.js";
+import { imageOf, incarnation } from "./resolve-lineage.js";
+import { sameProcess } from "./same-process.js";
 
 /**
  * An event's lineage rebuilt by walking the stored records parent by parent (ppid), not from the ancestors a
@@ -43,13 +44,17 @@ export async function walkLineage(
     next: { pid: number; before: number } | undefined;
     missing: number | undefined;
   }
-  const walks: Walk[] = events.map((event) => ({
-    event,
-    ancestors: [],
-    next: event.process.ppid > 1 ? { pid: event.process.ppid, before: event.time } : undefined,
-    missing: undefined,
-  }));
   await load(events.map((e) => processKey(e.host.name, e.process.pid)));
+  const walks: Walk[] = events.map((event) => {
+    // A process re-parented since its earlier image (lib/lineage/same-process.ts) is walked from the parent
+    // that started it: init or a reaper says nothing of where it came from.
+    const own = known.get(processKey(event.host.name, event.process.pid));
+    const from =
+      own && own.ppid !== event.process.ppid && earlierImage(event, own)
+        ? { pid: own.ppid, before: own.time }
+        : { pid: event.process.ppid, before: event.time };
+    return { event, ancestors: [], next: from.pid > 1 ? from : undefined, missing: undefined };
+  });
 
   for (let depth = 0; depth < MAX_DEPTH; depth++) {
     const open = walks.filter((w) => w.next !== undefined);
@@ -90,7 +95,8 @@ export async function walkLineage(
  * none of them.
  */
 function chainOf(event: ExecEvent, own: ProcessRecord | null | undefined): readonly ProcessImage[] {
-  if (own === null || own === undefined || own.ppid !== event.process.ppid) return [];
+  if (own === null || own === undefined) return [];
+  if (own.ppid !== event.process.ppid && !earlierImage(event, own)) return [];
   const images: ProcessImage[] = [own, ...own.chain];
   const tag = eventTag(event.source.eventId);
   const self = images.findIndex((image) => image.by === tag);
@@ -98,4 +104,14 @@ function chainOf(event: ExecEvent, own: ProcessRecord | null | undefined): reado
   const earlier =
     self >= 0 ? images.slice(self + 1) : images.filter((image) => image.by !== tag && execBefore(image, at));
   return earlier.slice(0, MAX_CHAIN).map(imageOf);
+}
+
+/**
+ * `own`, the pid's record under another parent, holds an earlier image of the event's process, which was
+ * re-parented since (lib/lineage/same-process.ts).
+ */
+function earlierImage(event: ExecEvent, own: ProcessRecord): boolean {
+  if (own.by === eventTag(event.source.eventId)) return false;
+  const parent = event.parent?.pid === event.process.ppid ? event.parent.executable : undefined;
+  return sameProcess(own, incarnation(event), parent);
 }

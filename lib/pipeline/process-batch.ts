@@ -5,8 +5,9 @@ import { eventTag } from "../lineage/event-tag.js";
 import type { Lineage } from "../lineage/lineage.js";
 import type { LineageStore } from "../lineage/lineage-store.js";
 import { execBefore, MAX_CHAIN, type ProcessRecord, processKey } from "../lineage/process-record.js";
-import { imageOf, imageTime, recordOf, resolveLineage } from "../lineage/resolve-lineage.js";
+import { imageOf, imageTime, incarnation, recordOf, resolveLineage } from "../lineage/resolve-lineage.js";
 import { rewind } from "../lineage/rewind.js";
+import { sameProcess } from "../lineage/same-process.js";
 import type { CompiledRule } from "../rule/compile-rule.js";
 import { evaluate } from "../rule/evaluate.js";
 import { identifyUtility } from "../rule/identify-utility.js";
@@ -199,17 +200,16 @@ export async function detectBatch(
   return { alerts, records: written, snapshots, orphans };
 }
 
-/** `record` holds a later image of the event's own process (same parent and session, exec'd after it). */
+/** `record` holds a later image of the event's own process (lib/lineage/same-process.ts), exec'd after it. */
 function laterImageOf(record: ProcessRecord, event: ExecEvent): boolean {
   // In order (the common case) the record is older: one comparison, nothing allocated.
   if (record.time < event.time) return false;
   return (
     !execBefore(record, imageTime(event)) &&
-    record.ppid === event.process.ppid &&
-    (record.sessionId === undefined ||
-      event.process.sessionId === undefined ||
-      record.sessionId === event.process.sessionId) &&
-    record.by !== eventTag(event.source.eventId)
+    record.by !== eventTag(event.source.eventId) &&
+    // The later image may have been re-parented since (its parent, if it is a reaper, is its first ancestor
+    // when it was resolved under it).
+    sameProcess(incarnation(event), record, record.ancestors[0]?.executable)
   );
 }
 

@@ -16,6 +16,8 @@ export interface ExecSpec {
   cwd?: string;
   time?: number;
   start?: number;
+  /** Audit login session (auditd `ses`). */
+  session?: string;
   host?: string;
   user?: string;
   invoked?: string;
@@ -37,6 +39,7 @@ export function exec(spec: ExecSpec): ExecEvent {
       args: spec.args ?? [spec.exe],
       ...(spec.cwd !== undefined && { cwd: spec.cwd }),
       ...(spec.start !== undefined && { start: spec.start }),
+      ...(spec.session !== undefined && { sessionId: spec.session }),
       ...(spec.invoked !== undefined && { invokedPath: spec.invoked }),
       ...(spec.script !== undefined && { script: spec.script }),
     },

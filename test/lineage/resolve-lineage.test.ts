@@ -85,4 +85,61 @@ describe("resolveLineage", () => {
     expect(only!.record.args).toHaveLength(32);
     expect(only!.record.args[0]!.length).toBeLessThan(600);
   });
+
+  describe("through re-parenting (a parent that exits hands its child to init or a subreaper)", () => {
+    // The recorded E1: `( /tmp/daemon.sh & sleep 0.2 )`: the script's shell is exec'd under the subshell,
+    // re-parented to init when it exits, then replaces itself by nc.
+    const daemonised = (ncPpid: number, session: string, gap: number, parentExe?: string) =>
+      resolveAll([
+        exec({ pid: 20, ppid: 1, exe: "/usr/bin/bash", args: ["bash", "cases.sh"], session, time: 1_000 }),
+        exec({
+          pid: 35,
+          ppid: 20,
+          exe: "/usr/bin/dash",
+          args: ["/bin/sh", "/tmp/daemon.sh"],
+          session,
+          time: 2_000,
+        }),
+        ...(parentExe === undefined
+          ? []
+          : [exec({ pid: ncPpid, ppid: 1, exe: parentExe, args: [parentExe], session, time: 2_100 })]),
+        exec({
+          pid: 35,
+          ppid: ncPpid,
+          exe: "/usr/bin/nc.traditional",
+          args: ["nc", "-w", "1", "192.0.2.1", "4445"],
+          session,
+          time: 2_000 + gap,
+        }),
+      ]).at(-1)!;
+
+    it.each<[string, number, string, number, string | undefined, string[], number[]]>([
+      ["to init, same login session", 1, "3", 500, undefined, ["/tmp/daemon.sh"], [20]],
+      [
+        "to init, under a daemon (no session), soon after",
+        1,
+        "4294967295",
+        500,
+        undefined,
+        ["/tmp/daemon.sh"],
+        [20],
+      ],
+      [
+        "to init two hours later with no session: the pid may have been reused",
+        1,
+        "4294967295",
+        7_200_000,
+        undefined,
+        [],
+        [],
+      ],
+      ["to a user's systemd", 811, "3", 500, "/usr/lib/systemd/systemd", ["/tmp/daemon.sh"], [20]],
+      ["to a bash that is no reaper: another process", 811, "3", 500, "/usr/bin/bash", [], [811]],
+    ])("%s", (_name, ppid, session, gap, parentExe, chain, ancestors) => {
+      const nc = daemonised(ppid, session, gap, parentExe);
+      expect(nc.lineage.chain.map((i) => i.script ?? i.executable)).toEqual(chain);
+      // The ancestry that started it, not init's.
+      expect(nc.lineage.ancestors.map((a) => a.pid)).toEqual(ancestors);
+    });
+  });
 });

@@ -86,4 +86,16 @@ describe("walkLineage", () => {
     const walked = (await walkLineage([nc], storeOf([record]).fetch)).get(nc)!;
     expect(walked.lineage.chain.map((i) => i.script ?? i.executable)).toEqual(["/tmp/rs.sh"]);
   });
+
+  it("a process re-parented to init: its earlier image and the ancestry that started it", async () => {
+    const nc = exec({ host: "vm", pid: 35, ppid: 1, exe: "/usr/bin/nc", time: 5 });
+    const records = [
+      rec(35, 30, "/usr/bin/dash", 3, { script: "/tmp/daemon.sh", by: "daemon" }),
+      rec(30, 20, "/usr/bin/bash", 2),
+      rec(20, 1, "/usr/sbin/sshd", 1),
+    ];
+    const walked = (await walkLineage([nc], storeOf(records).fetch)).get(nc)!;
+    expect(walked.lineage.chain.map((i) => i.script ?? i.executable)).toEqual(["/tmp/daemon.sh"]);
+    expect(walked.lineage.ancestors.map((a) => a.pid)).toEqual([30, 20]);
+  });
 });

@@ -71,6 +71,22 @@ describe("processBatch over a stream delivered out of order", () => {
     expect(late[0]!.source.eventId).toBe(wget.source.eventId);
   });
 
+  it("an earlier image delivered after its successor was re-parented to init: judged again all the same", async () => {
+    const daemon = exec({
+      pid: 35,
+      ppid: 30,
+      exe: "/usr/bin/dash",
+      args: ["/bin/sh", "/tmp/daemon.sh"],
+      time: 1_000,
+    });
+    const nc = exec({ pid: 35, ppid: 1, exe: "/usr/bin/nc", args: ["nc", "192.0.2.1", "4445"], time: 1_500 });
+    const deps = { store: new MemoryLineageStore(), dedup: new NoDedupStore(), rule: compileRule() };
+    expect(await processBatch([nc], deps, newCounters())).toEqual([]);
+    const late = await processBatch([daemon], deps, newCounters());
+    expect(summary(late)).toEqual([[late[0]!.id, "nc", "/tmp/daemon.sh", "exec-chain"]]);
+    expect(late[0]!.source.eventId).toBe(nc.source.eventId);
+  });
+
   it("a utility whose parent is unknown is reported as an orphan; one with a known parent is not", async () => {
     const deps = { store: new MemoryLineageStore(), dedup: new NoDedupStore(), rule: compileRule() };
     const parent = shell({ pid: 650 });
