@@ -141,11 +141,9 @@ function mergeTelemetry(known: readonly ProcessNode[], event: ExecEvent): readon
   const { parent } = event;
   if (parent === undefined && event.ancestors === undefined) return known;
   const carried: ProcessNode[] = [];
-  if (parent?.executable !== undefined) {
-    carried.push(node(parent.pid, parent.executable, parent.args ?? [], event.time));
-  }
-  for (const a of event.ancestors ?? [])
-    carried.push(node(a.pid ?? 0, a.executable, a.args ?? [], event.time));
+  if (parent?.executable !== undefined)
+    carried.push(node(parent.pid, { ...parent, executable: parent.executable }, event.time));
+  for (const a of event.ancestors ?? []) carried.push(node(a.pid ?? 0, a, event.time));
   if (carried.length <= known.length) return known;
   return [...known, ...carried.slice(known.length)];
 }
@@ -159,7 +157,22 @@ function prepend(first: ProcessNode, rest: readonly ProcessNode[]): ProcessNode[
   return out;
 }
 
-function node(pid: number, executable: string, args: readonly string[], time: number): ProcessNode {
-  const script = args.length > 1 ? scriptArgument(executable, args) : undefined;
-  return { pid, executable, args: capArgs(args), script, time, chain: [] };
+/**
+ * A process the telemetry names. Its script is placed against its own working directory when the telemetry
+ * gives one (`bash ./x.sh`), never against the child's, which may have moved on since.
+ */
+function node(
+  pid: number,
+  carried: {
+    readonly executable: string;
+    readonly args?: readonly string[] | undefined;
+    readonly cwd?: string | undefined;
+  },
+  time: number,
+): ProcessNode {
+  const { executable, cwd } = carried;
+  const args = carried.args ?? [];
+  const raw = args.length > 1 ? scriptArgument(executable, args) : undefined;
+  const script = raw === undefined ? undefined : (normalizePath(raw, cwd) ?? raw);
+  return { pid, executable, args: capArgs(args), script, time, chain: [], ...(cwd !== undefined && { cwd }) };
 }

@@ -40,10 +40,12 @@ export interface ExecProcess {
   sessionId?: string;
 }
 
+/** `cwd`: the process's working directory when the telemetry gives it, to place a relative script (`bash ./x.sh`). */
 export interface ExecParent {
   pid: number;
   executable?: string;
   args?: string[];
+  cwd?: string;
   entityId?: string;
 }
 
@@ -51,6 +53,7 @@ export interface ExecAncestor {
   pid?: number;
   executable: string;
   args?: string[];
+  cwd?: string;
 }
 
 export interface ExecEvent {

@@ -197,6 +197,8 @@ const decodeEcs = (value: unknown, record: RawRecord, ctx: DecodeContext): Decod
     if (parentExe !== undefined) parent.executable = parentExe;
     const parentArgs = getStrArray(parentObj, "args");
     if (parentArgs !== undefined) parent.args = parentArgs.slice(0, MAX_ARGS);
+    const parentCwd = nonEmpty(getStr(parentObj, "working_directory"));
+    if (parentCwd !== undefined) parent.cwd = parentCwd;
     const parentEntityId = nonEmpty(getStr(parentObj, "entity_id"));
     if (parentEntityId !== undefined) parent.entityId = parentEntityId;
     out.parent = parent;

@@ -22,8 +22,8 @@
  *   process.entityId  optional  unique id of this process image (≤ 512)
  *   process.script    optional  script file run by an interpreter (≤ 4096)
  *   process.sessionId optional  login session (auditd `ses`), inherited by children; guards against PID reuse
- *   parent            optional  { pid (required), executable?, args?, entityId? } — the direct parent
- *   ancestors         optional  ≤ 64 of { pid?, executable (required), args? }, nearest first, parent
+ *   parent            optional  { pid (required), executable?, args?, cwd?, entityId? } — the direct parent
+ *   ancestors         optional  ≤ 64 of { pid?, executable (required), args?, cwd? }, nearest first, parent
  *                               excluded when `parent` is set
  *
  * Example (one line):
@@ -86,11 +86,19 @@ export const nativeExecEventSchema = z.object({
       pid,
       executable: path.exactOptional(),
       args: args.exactOptional(),
+      cwd: path.exactOptional(),
       entityId: id.exactOptional(),
     })
     .exactOptional(),
   ancestors: z
-    .array(z.object({ pid: pid.exactOptional(), executable: path, args: args.exactOptional() }))
+    .array(
+      z.object({
+        pid: pid.exactOptional(),
+        executable: path,
+        args: args.exactOptional(),
+        cwd: path.exactOptional(),
+      }),
+    )
     .max(MAX_ANCESTORS)
     .exactOptional(),
 });

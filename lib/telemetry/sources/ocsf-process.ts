@@ -119,6 +119,7 @@ interface Node {
   uid?: string;
   executable?: string;
   args?: string[];
+  cwd?: string;
 }
 
 /** `cmd_line` "" means unavailable (OCSF: "the empty string '' is to be used"), not an empty argv. */
@@ -146,6 +147,8 @@ const nodeOf = (proc: JsonObject): Node => {
     nonEmpty(getStr(getObj(proc, "file"), "name")) ??
     nonEmpty(getStr(proc, "name"));
   if (executable !== undefined) node.executable = executable;
+  const cwd = nonEmpty(getStr(proc, "working_directory"));
+  if (cwd !== undefined) node.cwd = cwd;
   return node;
 };
 
@@ -159,6 +162,7 @@ const fillGaps = (node: Node, other: Node): void => {
   if (node.executable === undefined && other.executable !== undefined) node.executable = other.executable;
   if (node.args === undefined && other.args !== undefined) node.args = other.args;
   if (node.pid === undefined && other.pid !== undefined) node.pid = other.pid;
+  if (node.cwd === undefined && other.cwd !== undefined) node.cwd = other.cwd;
 };
 
 /**
@@ -394,6 +398,7 @@ const decodeOcsf = (value: unknown, record: RawRecord, ctx: DecodeContext): Deco
     const parent: ExecParent = { pid: parentNode.pid! };
     if (parentNode.executable !== undefined) parent.executable = parentNode.executable;
     if (parentNode.args !== undefined) parent.args = parentNode.args;
+    if (parentNode.cwd !== undefined) parent.cwd = parentNode.cwd;
     if (parentNode.uid !== undefined) parent.entityId = parentNode.uid;
     event.parent = parent;
   }
@@ -405,6 +410,7 @@ const decodeOcsf = (value: unknown, record: RawRecord, ctx: DecodeContext): Deco
     const ancestor: ExecAncestor = { executable: node.executable };
     if (node.pid !== undefined) ancestor.pid = node.pid;
     if (node.args !== undefined) ancestor.args = node.args;
+    if (node.cwd !== undefined) ancestor.cwd = node.cwd;
     ancestors.push(ancestor);
   }
   if (ancestors.length > 0) event.ancestors = ancestors;

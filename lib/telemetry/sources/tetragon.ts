@@ -191,6 +191,8 @@ const parentFrom = (proc: JsonObject, pid: number): ExecParent => {
     parent.executable = binary;
     parent.args = argvOf(binary, proc).args;
   }
+  const cwd = nonEmpty(getStr(proc, "cwd"));
+  if (cwd !== undefined) parent.cwd = cwd;
   const entityId = nonEmpty(getStr(proc, "exec_id"));
   if (entityId !== undefined) parent.entityId = entityId;
   return parent;
@@ -203,6 +205,8 @@ const ancestorFrom = (proc: JsonObject): ExecAncestor | undefined => {
   const ancestor: ExecAncestor = { executable: binary, args: argvOf(binary, proc).args };
   const pid = pidOf(proc);
   if (pid !== undefined) ancestor.pid = pid;
+  const cwd = nonEmpty(getStr(proc, "cwd"));
+  if (cwd !== undefined) ancestor.cwd = cwd;
   return ancestor;
 };
 

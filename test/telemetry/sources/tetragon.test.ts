@@ -149,6 +149,8 @@ describe("tetragonDecoder on the upstream samples", () => {
         pid: 38312,
         executable: "/usr/bin/sh",
         args: ["sh", "lifecycle.sh"],
+        // The parent's own working directory: its relative script is placed against it, not the child's.
+        cwd: "/usr/share/elasticsearch/",
         entityId: "bWluaWt1YmU6MzM0OTc2MDUxNjExMTozODMxMg==",
       },
       time: Date.parse("2022-02-01T18:01:56.411Z"),
@@ -183,6 +185,7 @@ describe("tetragonDecoder on the upstream samples", () => {
       pid: 24200,
       executable: "/bin/bash",
       args: ["bash"],
+      cwd: "/usr/share/elasticsearch/",
       entityId: "bWluaWt1YmU6MTkyNTA0Njg1Nzc1MjoyNDIwMA==",
     });
   });
@@ -271,9 +274,10 @@ describe("tetragonDecoder: exec without fork (the docs' curl sample, parent and 
       pid: 52689,
       executable: "/usr/bin/containerd-shim",
       args: ["containerd-shim", "-id", "abc"],
+      cwd: "/tmp/",
       entityId: execId(52689, 0),
     });
-    expect(event.ancestors).toEqual([{ pid: 1, executable: "/sbin/init", args: ["init"] }]);
+    expect(event.ancestors).toEqual([{ pid: 1, executable: "/sbin/init", args: ["init"], cwd: "/tmp/" }]);
   });
 
   it("leaves ppid unknown when the kernel parent is not in the event", () => {
@@ -295,8 +299,8 @@ describe("tetragonDecoder: mapping details", () => {
       proc(1, "/sbin/init", "splash", execId(1, 0), ""),
     ];
     expect(eventOf(value).ancestors).toEqual([
-      { pid: 24200, executable: "/bin/bash", args: ["bash"] },
-      { pid: 1, executable: "/sbin/init", args: ["init", "splash"] },
+      { pid: 24200, executable: "/bin/bash", args: ["bash"], cwd: "/tmp/" },
+      { pid: 1, executable: "/sbin/init", args: ["init", "splash"], cwd: "/tmp/" },
     ]);
   });
 
