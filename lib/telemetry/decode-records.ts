@@ -1,5 +1,5 @@
 import type { DecodeContext, DecodeOutput, JsonDecoder, RawRecord, TextLineDecoder } from "./decoder.js";
-import { malformed } from "./decoder.js";
+import { internalError, malformed } from "./decoder.js";
 import type { FramedRecord } from "./framing.js";
 import type { InputFormat } from "./input-format.js";
 import { type AuditdDecoderOptions, createAuditdDecoder } from "./sources/auditd.js";
@@ -88,13 +88,13 @@ export function createRecordDecoder(
       return;
     }
     if (format === "auditd") {
-      auditd.push(record, out);
+      auditdPush(record, out);
       return;
     }
     const first = firstSignificant(record.text);
     if (first === "") return; // blank lines separate nothing and count as nothing
     if (auto && (first === "t" || first === "n")) {
-      auditd.push(record, out);
+      auditdPush(record, out);
     } else if ((first === "{" || first === "[") && jsonDecoders.length > 0) {
       decodeJson(record, out, nested);
     } else {
@@ -106,10 +106,22 @@ export function createRecordDecoder(
     }
   };
 
+  const auditdPush = (record: FramedRecord, out: DecodeOutput[]) => {
+    try {
+      auditd.push(record, out);
+    } catch (error) {
+      out.push(internalError(record, "auditd", error));
+    }
+  };
+
   return {
     push: (record: FramedRecord, out: DecodeOutput[]) => push(record, out),
     flush(out: DecodeOutput[]) {
-      auditd.flush(out);
+      try {
+        auditd.flush(out);
+      } catch (error) {
+        out.push(internalError({ text: "", line: 0 }, "auditd", error));
+      }
     },
     takeOpen: () => auditd.takeOpen(),
   };
@@ -139,7 +151,7 @@ function safely(decoder: JsonDecoder, value: unknown, record: RawRecord, ctx: De
   try {
     return decoder.decode(value, record, ctx);
   } catch (error) {
-    return malformed(record, `${decoder.format}: ${(error as Error).message}`);
+    return internalError(record, decoder.format, error);
   }
 }
 
@@ -153,7 +165,7 @@ function safelyAll(
   try {
     decoder.decodeAll!(value, record, ctx, out);
   } catch (error) {
-    out.push(malformed(record, `${decoder.format}: ${(error as Error).message}`));
+    out.push(internalError(record, decoder.format, error));
   }
 }
 
@@ -161,6 +173,6 @@ function safelyText(decoder: TextLineDecoder, record: RawRecord, ctx: DecodeCont
   try {
     return decoder.decodeText(record.text, record, ctx);
   } catch (error) {
-    return malformed(record, `${decoder.format}: ${(error as Error).message}`);
+    return internalError(record, decoder.format, error);
   }
 }

@@ -18,6 +18,8 @@ export interface Malformed {
   reason: string;
   /** The raw record as read, so it can be set aside (quarantine) and inspected. */
   raw: string;
+  /** The decoder threw: a bug of ours, not bad data (tests assert no input can cause one). */
+  internal?: true;
 }
 
 /** A process that ended (Tetragon `process_exit`, …): its lineage record can go (lib/lineage). */
@@ -75,6 +77,15 @@ export const malformed = (record: RawRecord, reason: string): Malformed => ({
   line: record.line,
   reason,
   raw: record.text,
+});
+
+/** A decoder that threw costs its one record, set aside under a reason that says it is our bug. */
+export const internalError = (record: RawRecord, format: string, error: unknown): Malformed => ({
+  ...malformed(
+    record,
+    `${format}: internal error: ${error instanceof Error ? error.message : String(error)}`,
+  ),
+  internal: true,
 });
 
 export const skipped = (record: RawRecord, reason: string): Skipped => ({
