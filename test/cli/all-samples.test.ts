@@ -29,11 +29,43 @@ describe("replay --format auto on every sample", () => {
     );
   });
 
-  it.each(telemetry)("%s: zero malformed records", async (file) => {
+  /**
+   * Exec events per file, counted from the files themselves: successful execve/execveat SYSCALL records
+   * (`grep -E 'type=SYSCALL.*syscall=(59|322).*success=yes'`), laurel lines with `"syscall":59,"success":"yes"`,
+   * and the exec documents of the upstream JSON samples (Falco's lack process fields or are not spawns,
+   * osquery socket_events and Tetragon process_exit are not execs). A file missing here fails the test.
+   */
+  const EXEC_EVENTS: Readonly<Record<string, number>> = {
+    "captured/exec-cases.auditd.log": 27,
+    "captured/exec-cases.laurel.jsonl": 27,
+    "recorded/attack-cases.auditd.log": 117,
+    "recorded/attack-cases.laurel.jsonl": 117,
+    "recorded/evasion-cases.auditd.log": 80,
+    "recorded/evasion-cases.laurel.jsonl": 80,
+    // Two lone records (a CWD and an EXECVE) of two events whose SYSCALL the excerpt does not hold.
+    "upstream/auditd/go-libaudit_auparse_rhel7_hex-encoded.log-excerpt": 0,
+    "upstream/auditd/go-libaudit_testdata_normal.log": 2,
+    "upstream/ecs/beats_auditbeat_auditd_meta_execve.json": 1,
+    "upstream/falco/website_blog_k8smeta_text-output.txt": 0,
+    "upstream/falco/website_blog_openfaas_alerts.jsonl": 0,
+    "upstream/falco/website_docs_outputs_channels_terminal-shell.json": 0,
+    "upstream/ocsf/ocsf-docs_process_activity_launch_1007.json": 1,
+    "upstream/osquery/docs_process-auditing_process_events_curl.json": 1,
+    "upstream/osquery/docs_process-auditing_socket_events_curl.json": 0,
+    "upstream/tetragon/docs_concepts_events_curl_exec.json": 1,
+    "upstream/tetragon/isovalent-book_lifecycle_sh_process_exec.json": 1,
+    "upstream/tetragon/isovalent-book_nc_process_exec.json": 1,
+    "upstream/tetragon/isovalent-book_nc_process_exit.json": 0,
+    "upstream/tetragon/testdata_events.json": 3,
+  };
+
+  it.each(telemetry)("%s: zero malformed records, every exec event decoded", async (file) => {
     const { code, stderr } = await cli(["replay", "--format", "auto", "--output", "json", samplePath(file)]);
     expect(code).toBe(0);
     expect(stderr).toMatch(/ records read, /);
     expect(stderr).toMatch(/, 0 malformed\n/);
+    expect(EXEC_EVENTS[file], `exec events of ${file} (add the file to EXEC_EVENTS)`).toBeDefined();
+    expect(stderr).toContain(`, ${EXEC_EVENTS[file]} exec events, `);
   });
 
   it("events of other kinds are skipped and counted, with their reason", async () => {
