@@ -71,6 +71,15 @@ const last = (options: ReadonlyMap<string, readonly string[]>, name: string): st
 const isPort = (p: string): boolean => /^[0-9]+(-[0-9]+)?$/.test(p);
 
 /**
+ * A netcat connection: the host, then ports. A port argument that is not a number or range is not placed
+ * (a service name, or a second host that a variant might read differently): opaque.
+ */
+const connectTo = (positionals: readonly string[], destinations: readonly string[], maxPorts: number) =>
+  positionals.length === 0 || positionals.length - 1 > maxPorts || !positionals.slice(1).every(isPort)
+    ? undefined
+    : reading([positionals[0]!, ...destinations]);
+
+/**
  * OpenBSD netcat: `[destination] [port…]`; listening, the bind address is the destination before the port, or
  * `-s`. None: every interface. `-U` is a UNIX socket path, not a network target (docker.sock): opaque.
  */
@@ -82,7 +91,7 @@ const ncOpenbsd: Extractor = (args) => {
     const bind = [...(positionals.length >= 2 ? [positionals[0]!] : []), ...(options.get("-s") ?? [])];
     return bind.length === 0 ? undefined : reading([...bind, ...destinations]);
   }
-  return positionals.length === 0 ? undefined : reading([positionals[0]!, ...destinations]);
+  return connectTo(positionals, destinations, Number.POSITIVE_INFINITY);
 };
 
 /**
@@ -97,7 +106,7 @@ const ncTraditional: Extractor = (args) => {
     const ends = [...(options.get("-s") ?? []), ...(positionals.length > 0 ? [positionals[0]!] : [])];
     return ends.length === 0 ? undefined : reading([...ends, ...destinations]);
   }
-  return positionals.length === 0 ? undefined : reading([positionals[0]!, ...destinations]);
+  return connectTo(positionals, destinations, Number.POSITIVE_INFINITY);
 };
 
 /** ncat `[hostname] [port]`; listening (`-l`, `--broker`, `--chat`), the hostname is the bind address. */
@@ -107,9 +116,9 @@ const ncat: Extractor = (args) => {
   const { positionals, options, destinations } = parsed;
   if (has(options, "-l", "--listen", "--broker", "--chat", "--talk")) {
     const host = positionals.length >= 2 || (positionals.length === 1 && !isPort(positionals[0]!));
-    return host ? reading([positionals[0]!, ...destinations]) : undefined;
+    return host && positionals.length <= 2 ? reading([positionals[0]!, ...destinations]) : undefined;
   }
-  return positionals.length === 0 ? undefined : reading([positionals[0]!, ...destinations]);
+  return connectTo(positionals, destinations, 1);
 };
 
 /**
