@@ -1,418 +1,375 @@
 /**
- * The network targets of a utility invocation, parsed per utility (DESIGN §4.3a). `undefined` means "no
- * recognisable target" (interactive mode, a listener on every interface, a batch file of targets): such an
- * invocation is never excepted. Parsing errs towards reporting more targets, never fewer: an unknown option
- * whose value is taken for a target can only keep an alert, not suppress one.
+ * The network targets of a utility invocation, read per utility by a grammar of its options
+ * (lib/rule/grammars/, DESIGN §4.3a). The loopback exception fails closed: an invocation is excepted only when
+ * every argument is understood and every destination it names is loopback. `undefined` (opaque) means argv
+ * cannot tell where the tool goes: an option the grammar does not know, a positional it cannot place, a config
+ * or input file, a listener on every interface, an interactive session that takes commands from its input;
+ * it is never excepted. Where readings differ (`nc` may be any netcat), the one with more targets or opacity
+ * wins, and options that name another destination (proxy, resolve override, DoH, source-route hop) add their
+ * hosts as targets: parsing errs towards reporting more targets, never fewer. Environment and config files
+ * (`http_proxy`, `.curlrc`, `.wgetrc`) are invisible to exec telemetry (README).
  */
+import { ARIA2C } from "./grammars/aria2c.js";
+import { CURL } from "./grammars/curl.js";
+import {
+  DELV,
+  DIG,
+  DNS_TYPES,
+  DRILL,
+  HOST,
+  KDIG,
+  NSLOOKUP_OPTIONS,
+  PLUS_DESTINATIONS,
+} from "./grammars/dns.js";
+import { FTP, TELNET, TFTP } from "./grammars/ftp.js";
+import { LWP_DOWNLOAD, LWP_REQUEST } from "./grammars/lwp.js";
+import { NC_OPENBSD, NC_TRADITIONAL, NCAT } from "./grammars/netcat.js";
+import { S_CLIENT, S_SERVER } from "./grammars/openssl.js";
+import { colonFields, type Grammar, MAX_ARGS, parseOptions, urlHost } from "./grammars/option-parser.js";
+import { SOCAT_ADDRESSES, SOCAT_OPTIONS } from "./grammars/socat.js";
+import { WGET } from "./grammars/wget.js";
 import { isLoopbackHost } from "./loopback.js";
 
-/** Host part of a URL or `host[:port]` argument: scheme, userinfo, port, path and query removed. */
-export function urlHost(arg: string): string {
-  let rest = arg;
-  const scheme = rest.indexOf("://");
-  if (scheme >= 0) rest = rest.slice(scheme + 3);
-  let end = rest.length;
-  for (const stop of ["/", "?", "#"]) {
-    const i = rest.indexOf(stop);
-    if (i >= 0 && i < end) end = i;
-  }
-  let authority = rest.slice(0, end);
-  // `http://localhost@evil.example/` goes to evil.example: the part before `@` is userinfo.
-  const at = authority.lastIndexOf("@");
-  if (at >= 0) authority = authority.slice(at + 1);
-  if (authority.startsWith("[")) {
-    const close = authority.indexOf("]");
-    return close < 0 ? authority : authority.slice(0, close + 1);
-  }
-  const colon = authority.indexOf(":");
-  return colon < 0 ? authority : authority.slice(0, colon);
+export { urlHost };
+
+/**
+ * What argv says about destinations. `exceptable` is false where the tool can go elsewhere on its own input
+ * (an ftp, tftp or telnet prompt): the targets are shown, but never excepted.
+ */
+interface Reading {
+  readonly targets: readonly string[];
+  readonly exceptable: boolean;
 }
 
-interface OptionSpec {
-  /** Options whose value is skipped (not a target). */
-  readonly skip: ReadonlySet<string>;
-  /** Options whose value is a target (a URL or host). */
-  readonly target: ReadonlySet<string>;
-  /** Options after which the targets cannot be known from argv (a file of URLs, a config file). */
-  readonly opaque: ReadonlySet<string>;
-}
+type Extractor = (args: readonly string[]) => Reading | undefined;
 
-const spec = (skip: string[], target: string[] = [], opaque: string[] = []): OptionSpec => ({
-  skip: new Set(skip),
-  target: new Set(target),
-  opaque: new Set(opaque),
-});
+const reading = (targets: readonly string[], exceptable = true): Reading | undefined =>
+  targets.length > 0 ? { targets, exceptable } : undefined;
 
-const CURL = spec(
-  [
-    "-o",
-    "--output",
-    "-H",
-    "--header",
-    "-d",
-    "--data",
-    "--data-raw",
-    "--data-binary",
-    "--data-urlencode",
-    "-X",
-    "--request",
-    "-u",
-    "--user",
-    "-A",
-    "--user-agent",
-    "-e",
-    "--referer",
-    "-m",
-    "--max-time",
-    "--connect-timeout",
-    "-T",
-    "--upload-file",
-    "-b",
-    "--cookie",
-    "-c",
-    "--cookie-jar",
-    "-F",
-    "--form",
-    "-w",
-    "--write-out",
-    "-r",
-    "--range",
-    "-C",
-    "--continue-at",
-    "-E",
-    "--cert",
-    "--key",
-    "--cacert",
-    "--retry",
-    "--retry-delay",
-    "--retry-max-time",
-    "-y",
-    "--speed-time",
-    "-Y",
-    "--speed-limit",
-    "--limit-rate",
-    "--max-filesize",
-    "--interface",
-    "--local-port",
-    "-D",
-    "--dump-header",
-    "--trace",
-    "--trace-ascii",
-    "--stderr",
-    "--output-dir",
-    "-z",
-    "--time-cond",
-    "--json",
-    "--oauth2-bearer",
-  ],
-  ["--url", "-x", "--proxy", "--preproxy", "--connect-to", "--resolve", "--doh-url"],
-  ["-K", "--config"],
-);
+/** curl, wget, lwp-request: every positional is a URL. aria2c: a TAB separates mirrors inside one. */
+const urlTool =
+  (grammar: Grammar, split?: string): Extractor =>
+  (args) => {
+    const parsed = parseOptions(args, grammar);
+    if (parsed === undefined) return undefined;
+    const urls = split === undefined ? parsed.positionals : parsed.positionals.flatMap((p) => p.split(split));
+    return reading([...urls.map(urlHost), ...parsed.destinations]);
+  };
 
-const WGET = spec(
-  [
-    "-O",
-    "--output-document",
-    "-o",
-    "--output-file",
-    "-a",
-    "--append-output",
-    "-T",
-    "--timeout",
-    "-t",
-    "--tries",
-    "-w",
-    "--wait",
-    "-P",
-    "--directory-prefix",
-    "-U",
-    "--user-agent",
-    "--header",
-    "--post-data",
-    "--post-file",
-    "--body-data",
-    "--body-file",
-    "--method",
-    "--user",
-    "--password",
-    "--http-user",
-    "--http-password",
-    "--load-cookies",
-    "--save-cookies",
-    "-l",
-    "--level",
-    "-A",
-    "--accept",
-    "-R",
-    "--reject",
-    "-Q",
-    "--quota",
-    "--limit-rate",
-    "--bind-address",
-    "--dns-timeout",
-    "--connect-timeout",
-    "--read-timeout",
-    "-D",
-    "--domains",
-    "--ca-certificate",
-    "--certificate",
-    "--private-key",
-  ],
-  [],
-  ["-i", "--input-file", "-e", "--execute", "-B", "--base", "--config"],
-);
-
-const NC = spec(
-  [
-    "-p",
-    "-s",
-    "-w",
-    "-i",
-    "-q",
-    "-O",
-    "-I",
-    "-M",
-    "-m",
-    "-T",
-    "-V",
-    "-W",
-    "-P",
-    "-X",
-    "-e",
-    "-c",
-    "-g",
-    "-G",
-  ],
-  ["-x", "--proxy"],
-);
-
-const NCAT = spec(
-  [
-    "-p",
-    "--source-port",
-    "-s",
-    "--source",
-    "-w",
-    "--wait",
-    "-i",
-    "--idle-timeout",
-    "-e",
-    "--exec",
-    "-c",
-    "--sh-exec",
-    "--lua-exec",
-    "-o",
-    "--output",
-    "-x",
-    "--hex-dump",
-    "-d",
-    "--delay",
-    "-m",
-    "--max-conns",
-    "--allow",
-    "--allowfile",
-    "--deny",
-    "--denyfile",
-    "--proxy-type",
-    "--proxy-auth",
-    "--ssl-cert",
-    "--ssl-key",
-    "--ssl-trustfile",
-    "--ssl-ciphers",
-    "--ssl-alpn",
-    "-g",
-    "-G",
-  ],
-  ["--proxy"],
-);
-
-const TELNET = spec(["-l", "-e", "-n", "-b", "-X", "-k"]);
-const DIG = spec(["-p", "-c", "-t", "-b", "-k", "-y", "-m"], ["-q", "-x"], ["-f"]);
-const HOST = spec(["-c", "-N", "-R", "-t", "-W", "-m", "-p"]);
-const NSLOOKUP = spec([]);
-const FTP = spec(["-P", "-s", "-o", "-T", "-r", "-q"]);
-
-/** Positional arguments and option-borne targets, or "opaque" when argv cannot tell the targets. */
-function scan(
-  args: readonly string[],
-  options: OptionSpec,
-): { positional: string[]; fromOptions: string[] } | "opaque" {
-  const positional: string[] = [];
-  const fromOptions: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === "--") {
-      positional.push(...args.slice(i + 1));
-      break;
-    }
-    if (arg.length > 1 && arg[0] === "-") {
-      const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
-      const name = eq > 0 ? arg.slice(0, eq) : arg;
-      if (options.opaque.has(name)) return "opaque";
-      if (options.target.has(name)) {
-        const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
-        if (value !== undefined) fromOptions.push(value);
-      } else if (options.skip.has(name) && eq < 0) {
-        i++;
-      } else if (!arg.startsWith("--") && arg.length > 2) {
-        // Clustered short options: `-sSfL`, or a value glued to its option: `-x127.0.0.1:8080`, `-p4444`.
-        const short = arg.slice(0, 2);
-        if (options.opaque.has(short)) return "opaque";
-        if (options.target.has(short)) fromOptions.push(arg.slice(2));
-      }
-      continue;
-    }
-    positional.push(arg);
-  }
-  return { positional, fromOptions };
-}
-
-const hostsOf = (values: readonly string[]): string[] => values.map(urlHost);
-
-const DNS_TYPES = new Set([
-  "a",
-  "aaaa",
-  "any",
-  "axfr",
-  "caa",
-  "cname",
-  "dnskey",
-  "ds",
-  "hinfo",
-  "https",
-  "ixfr",
-  "mx",
-  "naptr",
-  "ns",
-  "nsec",
-  "nsec3",
-  "ptr",
-  "rrsig",
-  "soa",
-  "spf",
-  "srv",
-  "sshfp",
-  "svcb",
-  "tlsa",
-  "txt",
-  "in",
-  "ch",
-  "hs",
-]);
-
-/** Per-utility target extraction; the key is the utility name as the rule identified it. */
-const EXTRACTORS: Readonly<Record<string, (args: readonly string[]) => string[] | undefined>> = {
-  curl: (args) => urlTargets(args, CURL),
-  wget: (args) => urlTargets(args, WGET),
-  "lwp-download": (args) => urlTargets(args, spec([])),
-  "lwp-request": (args) => urlTargets(args, spec(["-m", "-c", "-i", "-t", "-C", "-H", "-P"])),
-  aria2c: (args) =>
-    urlTargets(args, spec(["-d", "--dir", "-o", "--out", "-x", "-s"], [], ["-i", "--input-file"])),
-  tftp: (args) => firstPositional(args, spec(["-m", "-l", "-R", "-c"])),
-  ftp: (args) => firstPositional(args, FTP),
-  nc: (args) => socketTargets(args, NC),
-  netcat: (args) => socketTargets(args, NC),
-  "nc.openbsd": (args) => socketTargets(args, NC),
-  "nc.traditional": (args) => socketTargets(args, NC),
-  "netcat.openbsd": (args) => socketTargets(args, NC),
-  "netcat.traditional": (args) => socketTargets(args, NC),
-  ncat: (args) => socketTargets(args, NCAT),
-  telnet: (args) => firstPositional(args, TELNET),
-  socat: socatTargets,
-  openssl: opensslTargets,
-  nslookup: (args) => dnsNames(args, NSLOOKUP, 1),
-  host: (args) => dnsNames(args, HOST, 1),
-  dig: (args) => dnsNames(args, DIG, Number.POSITIVE_INFINITY),
-  kdig: (args) => dnsNames(args, DIG, Number.POSITIVE_INFINITY),
-  drill: (args) => dnsNames(args, DIG, Number.POSITIVE_INFINITY),
-  delv: (args) => dnsNames(args, DIG, Number.POSITIVE_INFINITY),
+/** lwp-download URL [local-path]. */
+const lwpDownload: Extractor = (args) => {
+  const parsed = parseOptions(args, LWP_DOWNLOAD);
+  if (parsed === undefined || parsed.positionals.length > 2 || parsed.positionals.length === 0)
+    return undefined;
+  return reading([urlHost(parsed.positionals[0]!)]);
 };
 
-function urlTargets(args: readonly string[], options: OptionSpec): string[] | undefined {
-  const found = scan(args, options);
-  if (found === "opaque") return undefined;
-  const targets = hostsOf([...found.positional, ...found.fromOptions]);
-  return targets.length > 0 ? targets : undefined;
-}
-
-function firstPositional(args: readonly string[], options: OptionSpec): string[] | undefined {
-  const found = scan(args, options);
-  if (found === "opaque" || found.positional.length === 0) return undefined;
-  return [found.positional[0]!, ...hostsOf(found.fromOptions)];
-}
-
-function socketTargets(args: readonly string[], options: OptionSpec): string[] | undefined {
-  // A listener (`nc -l`, `-lvnp`) with no bind address listens on every interface: a bind shell.
-  const listening = args.some(
-    (a) => a === "-l" || a === "--listen" || (/^-[a-zA-Z]+$/.test(a) && a.includes("l")),
-  );
-  const found = scan(args, options);
-  if (found === "opaque") return undefined;
-  const hosts = found.positional.filter((p) => !/^[0-9]+(-[0-9]+)?$/.test(p));
-  if (listening && hosts.length === 0) return undefined;
-  const targets = [...(hosts.length > 0 ? [hosts[0]!] : []), ...hostsOf(found.fromOptions)];
-  return targets.length > 0 ? targets : undefined;
-}
+const has = (options: ReadonlyMap<string, readonly string[]>, ...names: string[]): boolean =>
+  names.some((n) => options.has(n));
+const last = (options: ReadonlyMap<string, readonly string[]>, name: string): string | undefined =>
+  options.get(name)?.at(-1);
+const isPort = (p: string): boolean => /^[0-9]+(-[0-9]+)?$/.test(p);
 
 /**
- * socat addresses: `TCP:host:port`, `OPENSSL:host:port`, `UDP4-SENDTO:host:port` connect to host;
- * `TCP-LISTEN:port` listens on every interface unless `,bind=` says otherwise; EXEC, STDIO, FILE and the
- * like carry no network target.
+ * A netcat connection: the host, then ports. A port argument that is not a number or range is not placed
+ * (a service name, or a second host that a variant might read differently): opaque.
  */
-function socatTargets(args: readonly string[]): string[] | undefined {
-  const targets: string[] = [];
-  for (const arg of args) {
-    if (arg.length > 1 && arg[0] === "-" && !arg.includes(":")) continue;
-    const [head = "", ...rest] = arg.split(",");
-    const colon = head.indexOf(":");
-    const type = (colon < 0 ? head : head.slice(0, colon)).toUpperCase();
-    const params = colon < 0 ? "" : head.slice(colon + 1);
-    const bind = rest.find((o) => o.toLowerCase().startsWith("bind="));
-    if (/LISTEN|RECV/.test(type)) {
-      targets.push(bind ? urlHost(bind.slice(5)) : "0.0.0.0");
-    } else if (/^(TCP|UDP|SCTP|DCCP|OPENSSL|SSL|SOCKS|PROXY|UDP-SENDTO|UDP4|UDP6|TCP4|TCP6)/.test(type)) {
-      const host = params.startsWith("[") ? params.slice(0, params.indexOf("]") + 1) : params.split(":")[0];
-      if (host) targets.push(host);
+const connectTo = (positionals: readonly string[], destinations: readonly string[], maxPorts: number) =>
+  positionals.length === 0 || positionals.length - 1 > maxPorts || !positionals.slice(1).every(isPort)
+    ? undefined
+    : reading([positionals[0]!, ...destinations]);
+
+/**
+ * OpenBSD netcat: `[destination] [port…]`; listening, the bind address is the destination before the port, or
+ * `-s`. None: every interface. `-U` is a UNIX socket path, not a network target (docker.sock): opaque.
+ */
+const ncOpenbsd: Extractor = (args) => {
+  const parsed = parseOptions(args, NC_OPENBSD);
+  if (parsed === undefined || parsed.options.has("-U")) return undefined;
+  const { positionals, options, destinations } = parsed;
+  if (options.has("-l")) {
+    const bind = [...(positionals.length >= 2 ? [positionals[0]!] : []), ...(options.get("-s") ?? [])];
+    return bind.length === 0 ? undefined : reading([...bind, ...destinations]);
+  }
+  return connectTo(positionals, destinations, Number.POSITIVE_INFINITY);
+};
+
+/**
+ * Traditional netcat: `hostname port…`; listening, it binds `-s` (else every interface) and talks only to the
+ * optional peer `hostname`. `-g` hops are destinations.
+ */
+const ncTraditional: Extractor = (args) => {
+  const parsed = parseOptions(args, NC_TRADITIONAL);
+  if (parsed === undefined) return undefined;
+  const { positionals, options, destinations } = parsed;
+  if (options.has("-l")) {
+    const ends = [...(options.get("-s") ?? []), ...(positionals.length > 0 ? [positionals[0]!] : [])];
+    return ends.length === 0 ? undefined : reading([...ends, ...destinations]);
+  }
+  return connectTo(positionals, destinations, Number.POSITIVE_INFINITY);
+};
+
+/** ncat `[hostname] [port]`; listening (`-l`, `--broker`, `--chat`), the hostname is the bind address. */
+const ncat: Extractor = (args) => {
+  const parsed = parseOptions(args, NCAT);
+  if (parsed === undefined || has(parsed.options, "-U", "--unixsock", "--vsock")) return undefined;
+  const { positionals, options, destinations } = parsed;
+  if (has(options, "-l", "--listen", "--broker", "--chat", "--talk")) {
+    const host = positionals.length >= 2 || (positionals.length === 1 && !isPort(positionals[0]!));
+    return host && positionals.length <= 2 ? reading([positionals[0]!, ...destinations]) : undefined;
+  }
+  return connectTo(positionals, destinations, 1);
+};
+
+/**
+ * Several readings of one argv: every target of every reading, excepted only if every reading understood argv
+ * and is exceptable. (`nc -e /bin/sh host port` is opaque to OpenBSD netcat, which has no `-e`, yet the other
+ * readings still show its host.)
+ */
+const anyOf =
+  (...extractors: Extractor[]): Extractor =>
+  (args) => {
+    const targets = new Set<string>();
+    let exceptable = true;
+    for (const extract of extractors) {
+      const found = extract(args);
+      if (found === undefined) exceptable = false;
+      else {
+        for (const t of found.targets) targets.add(t);
+        exceptable &&= found.exceptable;
+      }
     }
-  }
-  return targets.length > 0 ? targets : undefined;
-}
+    return reading([...targets], exceptable);
+  };
 
-function opensslTargets(args: readonly string[]): string[] | undefined {
-  const mode = args.find((a) => !a.startsWith("-"));
-  if (mode === "s_server") {
-    const accept = args.indexOf("-accept");
-    const value = accept >= 0 ? args[accept + 1] : undefined;
-    return value?.includes(":") ? [urlHost(value)] : undefined;
+/** `nc`/`netcat` may be OpenBSD's (Debian), the traditional one, or ncat (RHEL, Fedora). */
+const anyNetcat = anyOf(ncOpenbsd, ncTraditional, ncat);
+
+/** Characters socat reads as quoting or nesting inside an address: a host written with them is not read. */
+const SOCAT_NESTING = /["'\\(){}]/;
+
+/**
+ * socat: its options, then exactly two addresses, each possibly dual (`read!!write`). Connecting addresses
+ * name their hosts (`PROXY:` and `SOCKS4:` two), listeners their `bind=` address (none: every interface,
+ * shown as 0.0.0.0); an address type not in the table is opaque.
+ */
+const socat: Extractor = (args) => {
+  if (args.length > MAX_ARGS) return undefined;
+  let i = 0;
+  for (; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "-" || !arg.startsWith("-")) break;
+    if (/^-d+$/.test(arg)) continue;
+    const body = arg.slice(1);
+    const two = SOCAT_OPTIONS.get(body.slice(0, 2));
+    const one = SOCAT_OPTIONS.get(body.slice(0, 1));
+    if (SOCAT_OPTIONS.get(body) === "flag" || SOCAT_OPTIONS.get(body) === "optional") continue;
+    const [name, kind] = two !== undefined && two !== "flag" ? [2, two] : [1, one];
+    if (kind === undefined || kind === "flag") return undefined;
+    if (kind === "value" && body.length === name && ++i >= args.length) return undefined;
   }
-  const connect = args.indexOf("-connect");
-  const value = connect >= 0 ? args[connect + 1] : undefined;
-  return value ? [urlHost(value)] : undefined;
+  const addresses = args.slice(i);
+  if (addresses.length !== 2) return undefined;
+  const targets: string[] = [];
+  for (const single of addresses.flatMap((a) => a.split("!!"))) {
+    const found = socatAddress(single);
+    if (found === undefined) return undefined;
+    targets.push(...found);
+  }
+  return reading(targets);
+};
+
+function socatAddress(address: string): string[] | undefined {
+  const comma = address.indexOf(",");
+  const head = comma < 0 ? address : address.slice(0, comma);
+  const options = comma < 0 ? [] : address.slice(comma + 1).split(",");
+  const colon = head.indexOf(":");
+  const keyword = (colon < 0 ? head : head.slice(0, colon)).toLowerCase();
+  const type = SOCAT_ADDRESSES.get(keyword);
+  if (type === undefined) return colon < 0 && /^[0-9]+$/.test(head) ? [] : undefined;
+  if (type.kind === "local") return [];
+  if (type.kind === "opaque" || SOCAT_NESTING.test(address)) return undefined;
+  if (type.kind === "listen") {
+    const bind = options.find((o) => o.toLowerCase().startsWith("bind="));
+    return [bind === undefined ? "0.0.0.0" : urlHost(bind.slice(5))];
+  }
+  const fields = colon < 0 ? [] : colonFields(head.slice(colon + 1));
+  const hosts =
+    type.kind === "connect"
+      ? type.hostFields.map((f) => fields[f])
+      : fields.slice(0, -1).filter((f) => !isPort(f));
+  if (hosts.length === 0 || hosts.some((h) => h === undefined || h === "")) return undefined;
+  return hosts as string[];
 }
 
 /**
- * DNS tools: the names queried are the targets. A server argument (`@127.0.0.1`, nslookup's second
- * positional) does not count: a local resolver forwards the query, which is how DNS exfiltration leaves.
+ * openssl s_client: `-connect`, `-host`, `-proxy` or the positional `host:port`; none named means the
+ * built-in default (localhost:4433), which names nothing and is not excepted. s_server: the `-accept` host
+ * (a port alone: every interface); `-status` without `-status_file`/`-status_url` asks the responder in the
+ * certificate, a destination argv does not show.
  */
-function dnsNames(args: readonly string[], options: OptionSpec, maxNames: number): string[] | undefined {
-  const found = scan(args, options);
-  if (found === "opaque") return undefined;
-  const names = found.positional.filter(
-    (p) => !p.startsWith("@") && !p.startsWith("+") && !DNS_TYPES.has(p.toLowerCase()),
-  );
-  const targets = [...names.slice(0, maxNames), ...found.fromOptions];
-  return targets.length > 0 ? targets : undefined;
+const openssl: Extractor = (args) => {
+  const [command, ...rest] = args;
+  if (command === "s_client") {
+    const parsed = parseOptions(rest, S_CLIENT);
+    if (parsed === undefined || parsed.positionals.length > 1) return undefined;
+    return reading([...parsed.destinations, ...parsed.positionals.map(urlHost)]);
+  }
+  if (command === "s_server") {
+    const parsed = parseOptions(rest, S_SERVER);
+    if (parsed === undefined || parsed.positionals.length > 0) return undefined;
+    const { options } = parsed;
+    const status = has(options, "-status", "-status_verbose");
+    if (status && !has(options, "-status_file", "-status_url")) return undefined;
+    const accept = last(options, "-accept");
+    if (accept === undefined || !accept.includes(":")) return undefined;
+    return reading([urlHost(accept), ...parsed.destinations]);
+  }
+  return undefined;
+};
+
+/**
+ * dig, delv, kdig, drill: every positional that is not `@server`, `+option`, a query type or class is a name
+ * queried. `+domain=` adds its name; `+trace`, `+nssearch` are opaque (PLUS_DESTINATIONS).
+ */
+const dnsTool =
+  (grammar: Grammar): Extractor =>
+  (args) => {
+    const parsed = parseOptions(args, grammar);
+    if (parsed === undefined) return undefined;
+    const names = [...parsed.destinations];
+    for (const p of parsed.positionals) {
+      if (p.startsWith("@") || DNS_TYPES.has(p.toLowerCase())) continue;
+      if (!p.startsWith("+")) {
+        names.push(p);
+        continue;
+      }
+      const eq = p.indexOf("=");
+      const keyword = (eq < 0 ? p.slice(1) : p.slice(1, eq)).toLowerCase();
+      for (const [dangerous, kind] of Object.entries(PLUS_DESTINATIONS)) {
+        const related = (k: string): boolean =>
+          k.length > 0 && (dangerous.startsWith(k) || k.startsWith(dangerous));
+        if (!related(keyword) && !related(keyword.replace(/^no/, ""))) continue;
+        if (kind === "opaque") return undefined;
+        if (eq >= 0) names.push(p.slice(eq + 1));
+      }
+    }
+    return reading(names);
+  };
+
+/** host NAME [SERVER]: the server does not count; anything more is not placed (opaque). */
+const host: Extractor = (args) => {
+  const parsed = parseOptions(args, HOST);
+  if (parsed === undefined || parsed.positionals.length > 2 || parsed.positionals.length === 0)
+    return undefined;
+  return reading([parsed.positionals[0]!]);
+};
+
+/** nslookup [-option…] NAME [SERVER]; no name, or `-`, is the interactive mode (names from stdin): opaque. */
+const nslookup: Extractor = (args) => {
+  if (args.length > MAX_ARGS) return undefined;
+  const names: string[] = [];
+  const positionals: string[] = [];
+  for (const arg of args) {
+    if (arg.length < 2 || arg[0] !== "-") {
+      positionals.push(arg);
+      continue;
+    }
+    const body = arg.slice(1);
+    const eq = body.indexOf("=");
+    const keyword = (eq < 0 ? body : body.slice(0, eq)).toLowerCase();
+    const option = NSLOOKUP_OPTIONS.find(
+      (o) => keyword.length >= o.min && o.keyword.startsWith(keyword) && eq >= 0 === (o.value !== "none"),
+    );
+    if (option === undefined) return undefined;
+    if (option.value === "name") names.push(body.slice(eq + 1));
+  }
+  if (positionals.length === 0 || positionals.length > 2 || positionals[0] === "-") return undefined;
+  return reading([positionals[0]!, ...names]);
+};
+
+/** tftp [options] host [port] [-c get|put …]: without `-c`, a prompt; `host:file` names another host. */
+const tftp: Extractor = (args) => {
+  const c = args.indexOf("-c");
+  const parsed = parseOptions(c < 0 ? args : args.slice(0, c), TFTP);
+  if (parsed === undefined || parsed.positionals.length === 0 || parsed.positionals.length > 2)
+    return undefined;
+  const hostName = parsed.positionals[0]!;
+  if (c < 0) return reading([hostName], false);
+  const [verb, ...files] = args.slice(c + 1);
+  if (verb !== "get" && verb !== "put") return undefined;
+  return reading([hostName, ...files.filter((f) => f.includes(":")).map((f) => f.slice(0, f.indexOf(":")))]);
+};
+
+/**
+ * ftp (tnftp): `-u URL file…` uploads; URL or `[user@]host:path` arguments are fetched (a prompt when the path
+ * is empty or ends in `/`); `[user@]host [port]` opens a prompt.
+ */
+const ftp: Extractor = (args) => {
+  const parsed = parseOptions(args, FTP);
+  if (parsed === undefined) return undefined;
+  const { positionals, destinations, options } = parsed;
+  if (options.has("-u")) return reading(destinations);
+  const first = positionals[0];
+  if (first === undefined) return undefined;
+  if (!first.includes(":")) return reading([urlHost(first)], false);
+  let prompt = false;
+  const hosts = positionals.map((p) => {
+    const http = /^https?:\/\//i.test(p);
+    const afterHost = p.includes("://") ? p.slice(p.indexOf("://") + 3) : p;
+    const path = afterHost.slice(Math.max(afterHost.indexOf("/"), afterHost.indexOf(":") + 1));
+    if (!http && (path === "" || path.endsWith("/"))) prompt = true;
+    return p.includes("://") ? urlHost(p) : urlHost(p.slice(0, p.indexOf(":")));
+  });
+  return reading(hosts, !prompt);
+};
+
+/** telnet [options] host [port]: interactive (the escape character opens a prompt on the same input). */
+const telnet: Extractor = (args) => {
+  const parsed = parseOptions(args, TELNET);
+  if (parsed === undefined || parsed.positionals.length === 0) return undefined;
+  return reading([parsed.positionals[0]!], false);
+};
+
+/** Per-utility target extraction; the key is the utility name as the rule identified it. */
+const EXTRACTORS: Readonly<Record<string, Extractor>> = {
+  curl: urlTool(CURL),
+  wget: urlTool(WGET),
+  "lwp-download": lwpDownload,
+  "lwp-request": urlTool(LWP_REQUEST),
+  aria2c: urlTool(ARIA2C, "\t"),
+  tftp,
+  ftp,
+  nc: anyNetcat,
+  netcat: anyNetcat,
+  "nc.openbsd": ncOpenbsd,
+  "netcat.openbsd": ncOpenbsd,
+  "nc.traditional": ncTraditional,
+  "netcat.traditional": ncTraditional,
+  ncat,
+  telnet,
+  socat,
+  openssl,
+  nslookup,
+  host,
+  dig: dnsTool(DIG),
+  kdig: dnsTool(KDIG),
+  drill: dnsTool(DRILL),
+  delv: dnsTool(DELV),
+};
+
+function read(utility: string, args: readonly string[]): Reading | undefined {
+  return Object.hasOwn(EXTRACTORS, utility) ? EXTRACTORS[utility]!(args) : undefined;
 }
 
 /** Whether every network target of this invocation is loopback (the loopback-only exception). */
 export function targetsAreLoopbackOnly(utility: string, args: readonly string[]): boolean {
-  const extract = EXTRACTORS[utility];
-  if (extract === undefined) return false;
-  const targets = extract(args);
-  return targets?.every(isLoopbackHost) ?? false;
+  const found = read(utility, args);
+  return found?.exceptable === true && found.targets.every(isLoopbackHost);
 }
 
 /** Exposed for tests and triage output: the targets as parsed, or undefined when unknown. */
 export function networkTargets(utility: string, args: readonly string[]): string[] | undefined {
-  return EXTRACTORS[utility]?.(args);
+  const found = read(utility, args);
+  return found === undefined ? undefined : [...found.targets];
 }
