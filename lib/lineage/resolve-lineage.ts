@@ -75,7 +75,7 @@ export function resolveLineage(
 export function recordOf(event: ExecEvent, lineage: Lineage): ProcessRecord {
   const { process } = event;
   const cwd = process.cwd;
-  const scriptRaw = process.script ?? scriptArgument(process.executable, process.args);
+  const scriptRaw = process.script ?? scriptArgument(process.executable, process.args, process.invokedPath);
   const script = scriptRaw === undefined ? undefined : (normalizePath(scriptRaw, cwd) ?? scriptRaw);
   return {
     host: event.host.name,

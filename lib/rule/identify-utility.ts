@@ -1,6 +1,7 @@
 import { basename } from "../paths.js";
 import type { ExecProcess } from "../telemetry/exec-event.js";
-import { type CategoryName, MODE_GATED, MULTI_CALL_BINARIES, UTILITY_CATEGORIES } from "./utilities.js";
+import { executedProgram } from "../telemetry/executed-program.js";
+import { type CategoryName, MODE_GATED, UTILITY_CATEGORIES } from "./utilities.js";
 
 export interface UtilityMatch {
   readonly name: string;
@@ -9,35 +10,27 @@ export interface UtilityMatch {
   readonly args: readonly string[];
 }
 
-const MULTI_CALL = new Set(MULTI_CALL_BINARIES);
-
 /**
- * Which network utility, if any, this exec runs. The name comes from the invoked path, the resolved
- * executable and argv[0], in that order (a symlink `nc -> nc.openbsd` is caught by either); for busybox and
- * toybox the applet is argv[0] when it is not the multi-call name, else argv[1]. Exact names only.
+ * Which network utility, if any, this exec runs. Exact names only.
+ * - When the executed file is busybox or toybox (the kernel's executable; lib/telemetry/executed-program.ts),
+ *   the utility is the applet its dispatch runs: argv[0], or argv[1] when argv[0] names the binary.
+ * - Otherwise the name comes from the invoked path, the resolved executable and argv[0], in that order (a
+ *   symlink `nc -> nc.openbsd` is caught by either; a renamed copy `/tmp/x` run as `nc` by argv[0]). argv[0]
+ *   can only add a name here, never take one away: `exec -a busybox /usr/bin/nc …` is still nc, because
+ *   argv[0] never turns a file that is not busybox into a busybox applet lookup.
  * `which nc` runs `which`, not nc: arguments other than a multi-call applet are never names.
  */
 export function identifyUtility(
   process: Pick<ExecProcess, "executable" | "invokedPath" | "args">,
   utilities: ReadonlyMap<string, CategoryName>,
 ): UtilityMatch | undefined {
-  const argv0 = basename(process.args[0] ?? "");
-  const exeName = basename(process.executable);
-  const invokedName = process.invokedPath === undefined ? undefined : basename(process.invokedPath);
-  if (
-    MULTI_CALL.has(exeName) ||
-    MULTI_CALL.has(argv0) ||
-    (invokedName !== undefined && MULTI_CALL.has(invokedName))
-  ) {
-    const viaArgv1 = MULTI_CALL.has(argv0) || argv0 === "";
-    const applet = viaArgv1 ? basename(process.args[1] ?? "") : argv0;
-    return match(applet, process.args.slice(viaArgv1 ? 2 : 1), utilities);
-  }
+  const program = executedProgram(process);
+  if (program.multiCall) return match(program.name, process.args.slice(program.argsStart), utilities);
   const rest = process.args.slice(1);
   return (
-    (invokedName !== undefined ? match(invokedName, rest, utilities) : undefined) ??
-    match(exeName, rest, utilities) ??
-    match(argv0, rest, utilities)
+    (process.invokedPath !== undefined ? match(basename(process.invokedPath), rest, utilities) : undefined) ??
+    match(basename(process.executable), rest, utilities) ??
+    match(basename(process.args[0] ?? ""), rest, utilities)
   );
 }
 

@@ -70,9 +70,6 @@ export const EXEC_FLAG_TECHNIQUE: AttackTechnique = {
   tactic: "Execution",
 };
 
-/** Multi-call binaries: the applet is argv[0] when it is not the multi-call name itself, else argv[1]. */
-export const MULTI_CALL_BINARIES: readonly string[] = ["busybox", "toybox"];
-
 /**
  * Utilities that are network tools only in some modes: `openssl` is a TLS client/server only with
  * `s_client`/`s_server`; `openssl sha256` is not a network utility.
