@@ -1,4 +1,4 @@
-import { compileGlob } from "./glob.js";
+import { compileGlob, type Glob } from "./glob.js";
 import { DEFAULT_BENIGN_LOCATIONS, LOCATION_TIERS, type Severity, type TierName } from "./locations.js";
 import type { RuleConfig } from "./rule-config.js";
 import { type CategoryName, UTILITY_CATEGORIES } from "./utilities.js";
@@ -9,17 +9,17 @@ export interface CompiledTier {
   /** Plain prefixes (`/tmp/`, `memfd:`), tested with startsWith. */
   readonly prefixes: readonly string[];
   /** Entries with wildcards, matched as a prefix of the path. */
-  readonly globs: readonly RegExp[];
+  readonly globs: readonly Glob[];
 }
 
 export interface CompiledAllow {
   readonly reason: string;
   readonly utilities?: ReadonlySet<string>;
-  readonly location?: RegExp;
-  readonly ancestor?: RegExp;
+  readonly location?: Glob;
+  readonly ancestor?: Glob;
   readonly user?: string;
-  readonly host?: RegExp;
-  readonly image?: RegExp;
+  readonly host?: Glob;
+  readonly image?: Glob;
   readonly args?: RegExp;
 }
 
@@ -27,7 +27,7 @@ export interface CompiledAllow {
 export interface CompiledRule {
   readonly utilities: ReadonlyMap<string, CategoryName>;
   readonly tiers: readonly CompiledTier[];
-  readonly benign: readonly { readonly pattern: RegExp; readonly glob: string; readonly reason: string }[];
+  readonly benign: readonly { readonly pattern: Glob; readonly glob: string; readonly reason: string }[];
   readonly allowlist: readonly CompiledAllow[];
 }
 

@@ -1,0 +1,115 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { compileGlob } from "../../lib/rule/glob.js";
+
+/** The glob semantics as a JavaScript regex: the obvious translation, fine on short inputs, a reference. */
+function referenceRegex(glob: string): RegExp {
+  let source = "";
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i]!;
+    if (ch === "*" && glob[i + 1] === "*") {
+      source += "[^]*";
+      i++;
+    } else if (ch === "*") source += "[^/]*";
+    else if (ch === "?") source += "[^/]";
+    else source += ch.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  }
+  return new RegExp(`^(?:${source})$`);
+}
+
+describe("glob semantics", () => {
+  it.each([
+    // `*` stays within a segment, `**` crosses.
+    ["/tmp/*", "/tmp/x", true],
+    ["/tmp/*", "/tmp/a/x", false],
+    ["/tmp/*", "/tmp/", true],
+    ["/tmp/**", "/tmp/a/b/c", true],
+    ["/tmp/**", "/tmp/", true],
+    ["/tmp/**", "/tmp", false],
+    ["/tmp/**/x", "/tmp/x", false],
+    ["/tmp/**/x", "/tmp//x", true],
+    ["/tmp/**/x", "/tmp/a/b/x", true],
+    ["/tmp/go-build*/**", "/tmp/go-build123/b001/pkg.test", true],
+    ["/tmp/go-build*/**", "/tmp/go-buildx", false],
+    ["build-*", "build-7", true],
+    ["build-*", "web-01", false],
+    ["*", "", true],
+    ["**", "a/b", true],
+    ["***", "a/b", true],
+    // `?` is one character, never `/`.
+    ["/tmp/?", "/tmp/a", true],
+    ["/tmp/?", "/tmp/ab", false],
+    ["/tmp/?", "/tmp/", false],
+    ["/a?b", "/a/b", false],
+    // Anchored at both ends.
+    ["/tmp/x", "/tmp/x", true],
+    ["/tmp/x", "/tmp/xy", false],
+    ["/tmp/x", "/a/tmp/x", false],
+    ["tmp", "/tmp", false],
+    // Regex metacharacters are literal.
+    ["/tmp/a.b", "/tmp/a.b", true],
+    ["/tmp/a.b", "/tmp/axb", false],
+    ["/tmp/a+", "/tmp/aa", false],
+    ["/tmp/a+", "/tmp/a+", true],
+    ["/tmp/(x)", "/tmp/(x)", true],
+    ["/tmp/(x)", "/tmp/x", false],
+    ["/tmp/[ab]", "/tmp/a", false],
+    ["/tmp/[ab]", "/tmp/[ab]", true],
+    ["/tmp/^x$", "/tmp/^x$", true],
+    ["/tmp/a|b", "/tmp/a", false],
+    ["/tmp/\\d", "/tmp/\\d", true],
+    ["/tmp/\\d", "/tmp/1", false],
+    ["/tmp/{a,b}", "/tmp/{a,b}", true],
+    // Any character, newlines included, is just a character.
+    ["/tmp/*", "/tmp/a\nb", true],
+    ["/tmp/**", "/tmp/a\n/b", true],
+  ])("%j on %j → %s", (glob, subject, want) => {
+    expect(compileGlob(glob).test(subject)).toBe(want);
+  });
+});
+
+describe("glob matcher against the reference regex", () => {
+  const globArb = fc.string({ unit: fc.constantFrom("a", "b", "/", "*", "?", "."), maxLength: 8 });
+  const pathArb = fc.string({ unit: fc.constantFrom("a", "b", "/", "."), maxLength: 12 });
+
+  it("agrees on short random globs and paths", () => {
+    fc.assert(
+      fc.property(globArb, pathArb, (glob, path) => {
+        expect(compileGlob(glob).test(path)).toBe(referenceRegex(glob).test(path));
+      }),
+      { seed: 9, numRuns: 5000 },
+    );
+  });
+});
+
+/**
+ * Hostile subjects. A backtracking matcher (the regex translation above, or the one this replaced) takes
+ * minutes to hours on each of these; the suite does not time them (no timing assertions), it relies on the
+ * test timeout (test/vitest.config.ts): vitest fails a synchronous test that overran it once it returns, and a
+ * run that never returns hangs the suite. Either way a backtracking implementation cannot pass.
+ */
+describe("hostile subjects match in one pass", () => {
+  const slashes = `/${"a/".repeat(1023)}`; // 2047 characters, 1024 segments
+  const as = "a".repeat(2048);
+  it.each(
+    (
+      [
+        ["/**/**/**/**/x", slashes, false],
+        ["/**/**/**/**/x", `${slashes}x`, true],
+        ["/**/**/**/**/**/**/**/**/x", slashes, false],
+        ["/**/*a*/**/*a*/**/*a*/x", slashes, false],
+        ["/**/*a*/**/*a*/**/*a*/x", `${slashes}x`, true],
+        ["/**a**a**a**a**b", slashes, false],
+        ["/**a**a**a**a**b", `${slashes}b`, true],
+        ["*a*a*a*a*b", as, false],
+        ["*a*a*a*a*b", `${as}b`, true],
+        ["*a*a*a*a*b", `${as}/b`, false],
+        ["?*?*?*?*?*?*/", as, false],
+        [`${"*a".repeat(500)}b`, as, false],
+        [`${"**a".repeat(300)}b`, slashes, false],
+      ] as [string, string, boolean][]
+    ).map(([glob, subject, want]) => ({ glob, subject, length: subject.length, want })),
+  )("$glob on $length characters → $want", ({ glob, subject, want }) => {
+    expect(compileGlob(glob).test(subject)).toBe(want);
+  });
+});
