@@ -1,3 +1,4 @@
+import { RE2JS } from "re2js";
 import { compileGlob, type Glob } from "./glob.js";
 import { DEFAULT_BENIGN_LOCATIONS, LOCATION_TIERS, type Severity, type TierName } from "./locations.js";
 import type { RuleConfig } from "./rule-config.js";
@@ -20,7 +21,8 @@ export interface CompiledAllow {
   readonly user?: string;
   readonly host?: Glob;
   readonly image?: Glob;
-  readonly args?: RegExp;
+  /** RE2 (linear time): it runs over the attacker's command line. Unanchored, as RegExp.test. */
+  readonly args?: RE2JS;
 }
 
 /** The rule's tuning in the form the hot path wants: maps, sets, compiled patterns. Built once. */
@@ -78,7 +80,7 @@ export function compileRule(config: RuleConfig = {}): CompiledRule {
       ...(entry.user !== undefined && { user: entry.user }),
       ...(entry.host !== undefined && { host: compileGlob(entry.host) }),
       ...(entry.image !== undefined && { image: compileGlob(entry.image) }),
-      ...(entry.args !== undefined && { args: new RegExp(entry.args) }),
+      ...(entry.args !== undefined && { args: RE2JS.compile(entry.args) }),
     };
   });
 

@@ -1,3 +1,4 @@
+import { RE2JS } from "re2js";
 import * as z from "zod";
 import { ConfigError } from "../errors.js";
 import { LOCATION_TIERS, SEVERITIES } from "./locations.js";
@@ -17,22 +18,27 @@ const utilityName = z
   .regex(/^[^/\s]+$/, "a bare program name, no slash or space");
 const glob = z.string().min(1).max(1024);
 const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]);
+/**
+ * The argument pattern runs over the attacker's command line, so it is RE2 (linear time, DESIGN §7), checked
+ * here with the engine that will run it. RE2 has no backreferences and no lookaround: a pattern that needs
+ * them is an error here, not a surprise at match time.
+ */
 const regex = z
   .string()
   .min(1)
   .max(1024)
-  .refine(
-    (source) => {
-      try {
-        new RegExp(source);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: "not a valid regular expression" },
-  );
-
+  .superRefine((source, ctx) => {
+    try {
+      RE2JS.compile(source);
+    } catch (e) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          `not a valid RE2 regular expression (RE2 syntax: no backreferences, no lookahead or lookbehind; ` +
+          `https://github.com/google/re2/wiki/Syntax): ${e instanceof Error ? e.message : String(e)}`,
+      });
+    }
+  });
 const allowEntry = z
   .strictObject({
     reason: z.string().min(1, "say why this is allowed"),

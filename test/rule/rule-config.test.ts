@@ -62,6 +62,37 @@ describe("rule config validation", () => {
   });
 });
 
+describe("rule config validation: argument patterns", () => {
+  const issuesOf = (data: unknown): string => {
+    try {
+      parseRuleConfig(data, "tuning.yaml");
+    } catch (e) {
+      return (e as ConfigError).issues.join("\n");
+    }
+    return "";
+  };
+
+  // Valid JavaScript, not RE2: the pattern runs on RE2, so it is refused where it is written.
+  it.each([
+    ["a backreference", "^curl (a)\\1"],
+    ["a lookahead", "^curl (?!.*evil)"],
+    ["a lookbehind", "(?<=curl )https"],
+    ["a repeat over RE2's limit", "a{1001}"],
+  ])("an args pattern with %s is an error that names RE2 syntax", (_name, args) => {
+    const issues = issuesOf({ allowlist: [{ reason: "r", args }] });
+    expect(issues).toContain("allowlist.0.args: not a valid RE2 regular expression");
+    expect(issues).toContain("RE2 syntax");
+  });
+
+  it.each([
+    "^curl (\\S+\\s*)+https://status\\.example/$",
+    "(?i)^curl -fsS https://status\\.example/",
+    "^curl (?P<flags>-\\w+ )*https://",
+  ])("an RE2 args pattern %s is accepted", (args) => {
+    expect(issuesOf({ allowlist: [{ reason: "r", args }] })).toBe("");
+  });
+});
+
 describe("rule config effects", () => {
   it("allowlist suppresses only when every condition holds, and counts it", async () => {
     const config = {
@@ -123,6 +154,39 @@ describe("rule config effects", () => {
     expect((await detect(tree)).alerts).toHaveLength(0);
     const { alerts } = await detect(tree, { tiers: { home: { add: ["/root/"], severity: "high" } } });
     expect(alerts.map((a) => [a.location.tier, a.severity])).toEqual([["home", "high"]]);
+  });
+
+  /**
+   * The argument pattern runs on RE2. On a backtracking engine this pattern takes half a second on a
+   * 23-character argument and four times as long per two more characters: about a day on the 40 characters
+   * below. No timing is asserted: the suite's test timeout (test/vitest.config.ts) fails a synchronous overrun
+   * once it returns, and an engine that backtracks does not return within the run.
+   */
+  const catastrophic = "^curl (\\S+\\s*)+https://status\\.example/$";
+  it.each([
+    { args: ["curl", "a".repeat(40)], suppressed: false },
+    { args: ["curl", `${"a".repeat(40)}!`], suppressed: false },
+    { args: ["curl", "-fsS", "https://status.example/"], suppressed: true },
+    { args: ["curl", "a".repeat(40), "https://status.example/"], suppressed: true },
+    { args: ["curl", "https://status.example/", "a".repeat(40)], suppressed: false },
+  ])("catastrophic args pattern on $args: suppressed $suppressed", async ({ args, suppressed }) => {
+    const config = parseRuleConfig({ allowlist: [{ reason: "status probe", args: catastrophic }] }, "t");
+    const { alerts, counters } = await detect(fromTmp("/usr/bin/curl", args), config);
+    expect(alerts).toHaveLength(suppressed ? 0 : 1);
+    expect(counters.suppressed.allowlist).toBe(suppressed ? 1 : 0);
+  });
+
+  it.each([
+    // Search, not a whole-string match, as RegExp.test: the user anchors with ^ and $.
+    ["status\\.example", ["curl", "-s", "https://status.example/x"], true],
+    ["^status", ["curl", "https://status.example/"], false],
+    ["example/$", ["curl", "https://status.example/"], true],
+    ["example/$", ["curl", "https://status.example/", "-o", "x"], false],
+  ])("args %s on %j suppresses: %s", async (args, argv, suppressed) => {
+    const { alerts } = await detect(fromTmp("/usr/bin/curl", argv as string[]), {
+      allowlist: [{ reason: "r", args: args as string }],
+    });
+    expect(alerts).toHaveLength(suppressed ? 0 : 1);
   });
 
   it("turning the default benign locations off makes go-build binaries alert", async () => {
