@@ -1,16 +1,15 @@
 import { RE2JS } from "re2js";
 import { compileGlob, type Glob } from "./glob.js";
 import { DEFAULT_BENIGN_LOCATIONS, LOCATION_TIERS, type Severity, type TierName } from "./locations.js";
+import { canonicalGlob, compileTierPattern, tierPattern } from "./path-patterns.js";
 import type { RuleConfig } from "./rule-config.js";
 import { type CategoryName, UTILITY_CATEGORIES } from "./utilities.js";
 
 export interface CompiledTier {
   readonly name: TierName;
   readonly severity: Severity;
-  /** Plain prefixes (`/tmp/`, `memfd:`), tested with startsWith. */
-  readonly prefixes: readonly string[];
-  /** Entries with wildcards, matched as a prefix of the path. */
-  readonly globs: readonly Glob[];
+  /** One per distinct entry (path-patterns.ts tierPattern): a directory and what is below it, or a name prefix. */
+  readonly entries: readonly Glob[];
 }
 
 export interface CompiledAllow {
@@ -53,14 +52,12 @@ export function compileRule(config: RuleConfig = {}): CompiledRule {
   ][]) {
     const tuning = config.tiers?.[name];
     if (tuning?.enabled === false) continue;
-    const remove = new Set(tuning?.remove ?? []);
-    const paths = [...tier.paths, ...(tuning?.add ?? [])].filter((p) => !remove.has(p));
+    const remove = new Set((tuning?.remove ?? []).map(tierPattern));
+    const patterns = new Set([...tier.paths, ...(tuning?.add ?? [])].map(tierPattern));
     tiers.push({
       name,
       severity: tuning?.severity ?? tier.severity,
-      prefixes: paths.filter((p) => !p.includes("*")),
-      // A tier entry names a directory: anything below it matches.
-      globs: paths.filter((p) => p.includes("*")).map((p) => compileGlob(p.endsWith("/") ? `${p}**` : p)),
+      entries: [...patterns].filter((p) => !remove.has(p)).map(compileTierPattern),
     });
   }
 
@@ -68,15 +65,20 @@ export function compileRule(config: RuleConfig = {}): CompiledRule {
     ...(config.benignLocations?.defaults === false ? [] : DEFAULT_BENIGN_LOCATIONS),
     ...(config.benignLocations?.add ?? []),
   ];
-  const benign = benignEntries.map((b) => ({ pattern: compileGlob(b.glob), glob: b.glob, reason: b.reason }));
+  // Paths are matched in canonical form (classify in evaluate.ts), so path globs are written in it too.
+  const benign = benignEntries.map((b) => ({
+    pattern: compileGlob(canonicalGlob(b.glob)),
+    glob: b.glob,
+    reason: b.reason,
+  }));
 
   const allowlist = (config.allowlist ?? []).map((entry): CompiledAllow => {
     const utilities = entry.utility === undefined ? undefined : new Set([entry.utility].flat());
     return {
       reason: entry.reason,
       ...(utilities && { utilities }),
-      ...(entry.location !== undefined && { location: compileGlob(entry.location) }),
-      ...(entry.ancestor !== undefined && { ancestor: compileGlob(entry.ancestor) }),
+      ...(entry.location !== undefined && { location: compileGlob(canonicalGlob(entry.location)) }),
+      ...(entry.ancestor !== undefined && { ancestor: compileGlob(canonicalGlob(entry.ancestor)) }),
       ...(entry.user !== undefined && { user: entry.user }),
       ...(entry.host !== undefined && { host: compileGlob(entry.host) }),
       ...(entry.image !== undefined && { image: compileGlob(entry.image) }),

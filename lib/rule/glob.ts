@@ -22,7 +22,12 @@ const GLOBSTAR = 3; // **: any run
 
 const SLASH = 47;
 
-export function compileGlob(source: string): Glob {
+/**
+ * `below`: the glob names a directory, and also matches everything under what it matches (`/home/*` matches
+ * `/home/alice/bin/x`): a match followed by `/` and anything. The same as `glob` or `glob/**`, in one pass.
+ */
+export function compileGlob(source: string, options: { below?: boolean } = {}): Glob {
+  const below = options.below === true;
   const kinds: number[] = [];
   const chars: number[] = [];
   for (let i = 0; i < source.length; i++) {
@@ -43,23 +48,32 @@ export function compileGlob(source: string): Glob {
       chars.push(ch);
     }
   }
-  if (!kinds.some((k) => k !== LITERAL)) return { source, test: (subject) => subject === source };
+  if (!kinds.some((k) => k !== LITERAL)) {
+    const directory = `${source}/`;
+    return {
+      source,
+      test: below
+        ? (subject) => subject === source || subject.startsWith(directory)
+        : (subject) => subject === source,
+    };
+  }
   const kind = Uint8Array.from(kinds);
   const char = Uint16Array.from(chars);
-  return { source, test: (subject) => simulate(kind, char, subject) };
+  return { source, test: (subject) => simulate(kind, char, below, subject) };
 }
 
 /**
  * State `s` means "tokens 0..s-1 have consumed the subject so far"; state `n` (past the last token) accepts.
  * A star state loops on the characters it may take and also lets the next state start without consuming one.
  */
-function simulate(kind: Uint8Array, char: Uint16Array, subject: string): boolean {
+function simulate(kind: Uint8Array, char: Uint16Array, below: boolean, subject: string): boolean {
   const n = kind.length;
   let live = new Uint8Array(n + 1);
   let next = new Uint8Array(n + 1);
   enter(kind, live, 0);
   for (let i = 0; i < subject.length; i++) {
     const ch = subject.charCodeAt(i);
+    if (below && ch === SLASH && live[n] === 1) return true;
     next.fill(0);
     let any = false;
     for (let s = 0; s < n; s++) {

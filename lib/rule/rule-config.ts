@@ -39,6 +39,14 @@ const regex = z
       });
     }
   });
+/**
+ * A tier entry is a directory (absolute; `/root` means `/root/` and below) or a name prefix ending in `:`
+ * (`memfd:`); anything else could never match the absolute paths the rule compares it with.
+ */
+const tierEntry = glob.refine((entry) => entry.startsWith("/") || entry.endsWith(":"), {
+  message: "a directory (an absolute path such as /root) or a name prefix ending in ':' (memfd:)",
+});
+
 const allowEntry = z
   .strictObject({
     reason: z.string().min(1, "say why this is allowed"),
@@ -66,8 +74,8 @@ export const ruleConfigSchema = z.strictObject({
     .partialRecord(
       tierName,
       z.strictObject({
-        add: z.array(glob).optional(),
-        remove: z.array(glob).optional(),
+        add: z.array(tierEntry).optional(),
+        remove: z.array(tierEntry).optional(),
         severity: z.enum(SEVERITIES).optional(),
         enabled: z.boolean().optional(),
       }),

@@ -66,6 +66,23 @@ describe("glob semantics", () => {
   ])("%j on %j → %s", (glob, subject, want) => {
     expect(compileGlob(glob).test(subject)).toBe(want);
   });
+
+  it.each([
+    // below: the match itself, or the match then `/` and anything.
+    ["/home/*", "/home/alice", true],
+    ["/home/*", "/home/alice/bin/x", true],
+    ["/home/*", "/homes/alice/x", false],
+    ["/proc/*/fd", "/proc/1/fd/3", true],
+    ["/proc/*/fd", "/proc/1/fdx", false],
+    ["/proc/*/fd", "/proc/1/2/fd/3", false],
+    ["/root", "/root/x", true],
+    ["/root", "/root", true],
+    ["/root", "/rootfs/x", false],
+    ["/opt/x*", "/opt/xy/z", true],
+    ["/opt/x*", "/opt/y/z", false],
+  ])("below: %j on %j → %s", (glob, subject, want) => {
+    expect(compileGlob(glob, { below: true }).test(subject)).toBe(want);
+  });
 });
 
 describe("glob matcher against the reference regex", () => {
@@ -76,6 +93,16 @@ describe("glob matcher against the reference regex", () => {
     fc.assert(
       fc.property(globArb, pathArb, (glob, path) => {
         expect(compileGlob(glob).test(path)).toBe(referenceRegex(glob).test(path));
+      }),
+      { seed: 9, numRuns: 5000 },
+    );
+  });
+
+  it("agrees with `glob` or `glob/**` for below", () => {
+    fc.assert(
+      fc.property(globArb, pathArb, (glob, path) => {
+        const want = referenceRegex(glob).test(path) || referenceRegex(`${glob}/**`).test(path);
+        expect(compileGlob(glob, { below: true }).test(path)).toBe(want);
       }),
       { seed: 9, numRuns: 5000 },
     );
@@ -111,5 +138,6 @@ describe("hostile subjects match in one pass", () => {
     ).map(([glob, subject, want]) => ({ glob, subject, length: subject.length, want })),
   )("$glob on $length characters → $want", ({ glob, subject, want }) => {
     expect(compileGlob(glob).test(subject)).toBe(want);
+    expect(compileGlob(glob, { below: true }).test(subject)).toBe(want);
   });
 });
