@@ -275,19 +275,19 @@ describe("rule config effects", () => {
    */
   const catastrophic = "^curl (\\S+\\s*)+https://status\\.example/$";
   it.each([
-    { args: ["curl", "a".repeat(40)], suppressed: false },
-    { args: ["curl", `${"a".repeat(40)}!`], suppressed: false },
-    { args: ["curl", "-fsS", "https://status.example/"], suppressed: true },
-    { args: ["curl", "a".repeat(40), "https://status.example/"], suppressed: true },
-    { args: ["curl", "https://status.example/", "a".repeat(40)], suppressed: false },
-  ])("catastrophic args pattern on $args: suppressed $suppressed", async ({ args, suppressed }) => {
+    ["curl", "a".repeat(40)],
+    ["curl", `${"a".repeat(40)}!`],
+    ["curl", "https://status.example/", "a".repeat(40)],
+  ])("catastrophic args pattern on a hostile command line (%s %s …): not suppressed", async (...args) => {
     const config = parseRuleConfig({ allowlist: [{ reason: "status probe", args: catastrophic }] }, "t");
     const { alerts, counters } = await detect(fromTmp("/usr/bin/curl", args), config);
-    expect(alerts).toHaveLength(suppressed ? 0 : 1);
-    expect(counters.suppressed.allowlist).toBe(suppressed ? 1 : 0);
+    expect(alerts).toHaveLength(1);
+    expect(counters.suppressed.allowlist).toBe(0);
   });
 
   it.each([
+    [catastrophic, ["curl", "-fsS", "https://status.example/"], true],
+    [catastrophic, ["curl", "a".repeat(40), "https://status.example/"], true],
     // Search, not a whole-string match, as RegExp.test: the user anchors with ^ and $.
     ["status\\.example", ["curl", "-s", "https://status.example/x"], true],
     ["^status", ["curl", "https://status.example/"], false],
