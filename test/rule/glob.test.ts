@@ -124,7 +124,7 @@ describe("hostile subjects match in one pass", () => {
       [
         ["/**/**/**/**/x", slashes, `${slashes}x`],
         ["/**/**/**/**/**/**/**/**/x", slashes, `${slashes}x`],
-        ["/**/*a*/**/*a*/**/*a*/x", slashes, `${slashes}x`],
+        ["/**/*a*/**/*a*/**/*a*/**/x", slashes, `${slashes}x`],
         ["/**a**a**a**a**b", slashes, `${slashes}b`],
         ["*a*a*a*a*b", as, `${as}b`],
         ["*a*a*a*a*b", `${as}/b`, `${as}b`],
