@@ -1,8 +1,9 @@
 import type { Lineage } from "../lineage/lineage.js";
 import type { ProcessImage } from "../lineage/process-record.js";
-import { normalizePath } from "../paths.js";
+import { canonicalPath } from "../paths.js";
 import type { ExecEvent } from "../telemetry/exec-event.js";
 import type { CompiledAllow, CompiledRule } from "./compile-rule.js";
+import type { Glob } from "./glob.js";
 import { hasExecFlag, identifyUtility, type UtilityMatch } from "./identify-utility.js";
 import { DELETED_SUFFIX, SEVERITIES, type Severity, type TierName } from "./locations.js";
 import { targetsAreLoopbackOnly } from "./targets.js";
@@ -137,14 +138,15 @@ function classify(
 ): { path: string; tier: TierName } | undefined {
   const deleted = raw.endsWith(DELETED_SUFFIX);
   const stripped = deleted ? raw.slice(0, -DELETED_SUFFIX.length) : raw;
-  const normal = stripped.startsWith("memfd:") ? stripped : normalizePath(stripped, cwd);
+  // One name per file (`..` resolved, /var/run is /run): what the tiers, the benign and allowlist globs and
+  // dedup see, and what the alert shows.
+  const normal = stripped.startsWith("memfd:") ? stripped : canonicalPath(stripped, cwd);
   if (normal === undefined) return undefined;
   const path = deleted ? normal + DELETED_SUFFIX : normal;
   for (const tier of rule.tiers) {
     // An image deleted after exec has no file left to inspect: the classic fileless loader move.
     if (deleted && tier.name === "fileless") return { path, tier: tier.name };
-    for (const prefix of tier.prefixes) if (normal.startsWith(prefix)) return { path, tier: tier.name };
-    for (const glob of tier.globs) if (glob.test(normal)) return { path, tier: tier.name };
+    for (const entry of tier.entries) if (entry.test(normal)) return { path, tier: tier.name };
   }
   return undefined;
 }
@@ -180,7 +182,9 @@ function allowed(
   if (
     entry.ancestor &&
     !lineage.ancestors.some(
-      (a) => entry.ancestor!.test(a.executable) || (a.script !== undefined && entry.ancestor!.test(a.script)),
+      (a) =>
+        ancestorFits(entry.ancestor!, a.executable) ||
+        (a.script !== undefined && ancestorFits(entry.ancestor!, a.script)),
     )
   )
     return false;
@@ -189,6 +193,12 @@ function allowed(
   if (entry.host && !entry.host.test(event.host.name)) return false;
   if (entry.image && !(event.container?.image !== undefined && entry.image.test(event.container.image)))
     return false;
+  // RE2: linear in the command line, which the attacker writes (DESIGN §7).
   if (entry.args && !entry.args.test(event.process.args.join(" ").slice(0, MAX_ALLOW_ARGS))) return false;
   return true;
+}
+
+/** The ancestor glob is canonical (compile-rule.ts), so the path it is matched with is too. */
+function ancestorFits(glob: Glob, path: string): boolean {
+  return glob.test(canonicalPath(path) ?? path);
 }

@@ -1,6 +1,8 @@
 /**
- * Writable locations by tier (DESIGN §4.2). Directory entries end with `/` so that the boundary is part of
- * the prefix: `/tmpx/a` is not under `/tmp/`. `*` in an entry matches within one path segment.
+ * Writable locations by tier (DESIGN §4.2). An entry names a directory and matches what is below it, on the
+ * directory boundary: `/tmpx/a` is not under `/tmp/` (path-patterns.ts tierPattern; the trailing `/` here is
+ * for the reader). `*` in an entry matches within one path segment. Paths are canonical when matched
+ * (lib/paths.ts canonicalPath), so an alias such as /var/lock needs no entry of its own.
  */
 
 export const SEVERITIES = ["low", "medium", "high", "critical"] as const;
@@ -9,7 +11,7 @@ export type Severity = (typeof SEVERITIES)[number];
 export interface LocationTier {
   readonly description: string;
   readonly severity: Severity;
-  /** Directory prefixes (ending in `/`), `memfd:` style prefixes, or globs with `*`. */
+  /** Directories (ending in `/`), name prefixes ending in `:` (`memfd:`), or globs with `*`. */
   readonly paths: readonly string[];
 }
 
@@ -33,7 +35,8 @@ export const LOCATION_TIERS = {
   runtime: {
     description: "per-user runtime and lock directories",
     severity: "medium",
-    paths: ["/run/user/", "/run/lock/", "/var/lock/"],
+    // /var/run/user and /var/lock are the same directories under their old names (aliases, lib/paths.ts).
+    paths: ["/run/user/", "/run/lock/"],
   },
   web: {
     description: "web root, where a web shell lands",

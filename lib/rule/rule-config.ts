@@ -1,3 +1,4 @@
+import { RE2JS } from "re2js";
 import * as z from "zod";
 import { ConfigError } from "../errors.js";
 import { LOCATION_TIERS, SEVERITIES } from "./locations.js";
@@ -17,21 +18,34 @@ const utilityName = z
   .regex(/^[^/\s]+$/, "a bare program name, no slash or space");
 const glob = z.string().min(1).max(1024);
 const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]);
+/**
+ * The argument pattern runs over the attacker's command line, so it is RE2 (linear time, DESIGN §7), checked
+ * here with the engine that will run it. RE2 has no backreferences and no lookaround: a pattern that needs
+ * them is an error here, not a surprise at match time.
+ */
 const regex = z
   .string()
   .min(1)
   .max(1024)
-  .refine(
-    (source) => {
-      try {
-        new RegExp(source);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: "not a valid regular expression" },
-  );
+  .superRefine((source, ctx) => {
+    try {
+      RE2JS.compile(source);
+    } catch (e) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          `not a valid RE2 regular expression (RE2 syntax: no backreferences, no lookahead or lookbehind; ` +
+          `https://github.com/google/re2/wiki/Syntax): ${e instanceof Error ? e.message : String(e)}`,
+      });
+    }
+  });
+/**
+ * A tier entry is a directory (absolute; `/root` means `/root/` and below) or a name prefix ending in `:`
+ * (`memfd:`); anything else could never match the absolute paths the rule compares it with.
+ */
+const tierEntry = glob.refine((entry) => entry.startsWith("/") || entry.endsWith(":"), {
+  message: "a directory (an absolute path such as /root) or a name prefix ending in ':' (memfd:)",
+});
 
 const allowEntry = z
   .strictObject({
@@ -60,8 +74,8 @@ export const ruleConfigSchema = z.strictObject({
     .partialRecord(
       tierName,
       z.strictObject({
-        add: z.array(glob).optional(),
-        remove: z.array(glob).optional(),
+        add: z.array(tierEntry).optional(),
+        remove: z.array(tierEntry).optional(),
         severity: z.enum(SEVERITIES).optional(),
         enabled: z.boolean().optional(),
       }),

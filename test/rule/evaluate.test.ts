@@ -487,6 +487,41 @@ describe("tiers and severity", () => {
     expect(alerts.map((a) => [a.location.tier, a.severity])).toEqual([[tier, severity]]);
   });
 
+  // One file, one name: the old spellings of /run, /run/lock and /var/tmp are classified (and shown) as the
+  // directories they link to; an alias counts only as a whole directory name.
+  const aliases = [
+    { path: "/var/run/user/1000/x", tier: "runtime", shown: "/run/user/1000/x" },
+    { path: "/var/lock/x", tier: "runtime", shown: "/run/lock/x" },
+    { path: "/usr/tmp/x", tier: "temp", shown: "/var/tmp/x" },
+    { path: "/usr/../var/run/user/0/x", tier: "runtime", shown: "/run/user/0/x" },
+    { path: "/var/run/../dev/shm/x", tier: "shm", shown: "/dev/shm/x" },
+    { path: "/var/run/user/1000/x (deleted)", tier: "fileless", shown: "/run/user/1000/x (deleted)" },
+    { path: "/var/runx/y", tier: undefined, shown: undefined },
+    { path: "/var/lockx/y", tier: undefined, shown: undefined },
+    { path: "/usr/tmpx/y", tier: undefined, shown: undefined },
+    { path: "/var/run/y", tier: undefined, shown: undefined },
+  ];
+  it.each(aliases)("$path is tier $tier, shown as $shown", async ({ path, tier, shown }) => {
+    const { alerts } = await detect([
+      shell(),
+      exec({ pid: 200, ppid: 100, exe: path, args: [path] }),
+      exec({ pid: 300, ppid: 200, exe: "/usr/bin/curl", args: ["curl", "http://192.0.2.1/"] }),
+    ]);
+    expect(alerts.map((a) => [a.location.tier, a.location.path])).toEqual(tier ? [[tier, shown]] : []);
+  });
+
+  it.each([
+    ["/var/run/user/1000/x.sh", "/run/user/1000/x.sh"],
+    ["/usr/tmp/x.sh", "/var/tmp/x.sh"],
+  ])("a script at %s is found as %s", async (script, shown) => {
+    const { alerts } = await detect([
+      shell(),
+      exec({ pid: 200, ppid: 100, exe: "/usr/bin/dash", args: ["sh", script] }),
+      exec({ pid: 300, ppid: 200, exe: "/usr/bin/curl", args: ["curl", "http://192.0.2.1/"] }),
+    ]);
+    expect(alerts.map((a) => [a.location.kind, a.location.path])).toEqual([["script", shown]]);
+  });
+
   it("/root is not a location by default (only root can write it)", async () => {
     const { alerts } = await detect([
       shell(),
