@@ -1,4 +1,4 @@
-import { normalizePath } from "../paths.js";
+import { canonicalPath } from "../paths.js";
 import type { ExecEvent } from "../telemetry/exec-event.js";
 import { eventTag } from "./event-tag.js";
 import { scriptArgument } from "./interpreter.js";
@@ -76,7 +76,7 @@ export function recordOf(event: ExecEvent, lineage: Lineage): ProcessRecord {
   const { process } = event;
   const cwd = process.cwd;
   const scriptRaw = process.script ?? scriptArgument(process.executable, process.args, process.invokedPath);
-  const script = scriptRaw === undefined ? undefined : (normalizePath(scriptRaw, cwd) ?? scriptRaw);
+  const script = scriptRaw === undefined ? undefined : (canonicalPath(scriptRaw, cwd) ?? scriptRaw);
   return {
     host: event.host.name,
     pid: process.pid,
@@ -173,6 +173,6 @@ function node(
   const { executable, cwd } = carried;
   const args = carried.args ?? [];
   const raw = args.length > 1 ? scriptArgument(executable, args) : undefined;
-  const script = raw === undefined ? undefined : (normalizePath(raw, cwd) ?? raw);
+  const script = raw === undefined ? undefined : (canonicalPath(raw, cwd) ?? raw);
   return { pid, executable, args: capArgs(args), script, time, chain: [], ...(cwd !== undefined && { cwd }) };
 }

@@ -142,4 +142,14 @@ describe("resolveLineage", () => {
       expect(nc.lineage.ancestors.map((a) => a.pid)).toEqual(ancestors);
     });
   });
+
+  it.each([
+    // The kernel follows /var/run -> /run before it meets `..`: the script is /dev/shm/x, not /var/dev/shm/x.
+    [["sh", "/var/run/../dev/shm/x"], "/", "/dev/shm/x"],
+    [["sh", "../lock/x.sh"], "/var/run/user", "/run/lock/x.sh"],
+    [["sh", "/usr/tmp/x.sh"], "/", "/var/tmp/x.sh"],
+  ])("places a script %j (cwd %s) as the kernel does, through aliases: %s", (args, cwd, script) => {
+    const [only] = resolveAll([exec({ pid: 30, ppid: 1, exe: "/usr/bin/dash", args, cwd })]);
+    expect(only!.record.script).toBe(script);
+  });
 });
