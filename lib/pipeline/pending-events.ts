@@ -50,6 +50,11 @@ export interface PendingEntry {
 export interface WaitingUtility {
   readonly event: ExecEvent;
   readonly storedAt: number;
+  /**
+   * Judged on a lineage without gaps (lib/pipeline/waiting-utilities.ts): judged again only when an older
+   * record arrives, and let go without a walk once the wait is over.
+   */
+  readonly settled?: true;
 }
 
 export interface HostPending {
@@ -314,7 +319,7 @@ export function settleStates(
 }
 
 /*
- * JSON form of a host's state: {v, e: [{f fragment, s snapshot, at storedAt}], w: [{x event, at storedAt}],
+ * JSON form of a host's state: {v, e: [{f fragment, s snapshot, at storedAt}], w: [{x event, at storedAt, c settled}],
  * d: [[done key, at]]}.
  */
 const STATE_VERSION = 1;
@@ -329,7 +334,7 @@ export function encodeHostPending(state: HostPending): string {
   return JSON.stringify({
     v: STATE_VERSION,
     e: [...state.entries.values()].map(encodeEntry),
-    w: [...state.waiting.values()].map((w) => ({ x: w.event, at: w.storedAt })),
+    w: [...state.waiting.values()].map((w) => ({ x: w.event, at: w.storedAt, ...(w.settled && { c: 1 }) })),
     d: state.done,
   });
 }
@@ -363,7 +368,8 @@ function readHostPending(value: unknown, host: string): HostPending {
   for (const item of readArray(state["w"])) {
     const entry = readObject(item);
     const event = readWaitingEvent(entry["x"], host);
-    waiting.set(event.source.eventId, { event, storedAt: readNumber(entry["at"]) });
+    const waited = { event, storedAt: readNumber(entry["at"]) };
+    waiting.set(event.source.eventId, entry["c"] === 1 ? { ...waited, settled: true } : waited);
   }
   const done = readArray(state["d"]).map((pair): [string, number] => {
     const [key, at] = readArray(pair);

@@ -29,6 +29,11 @@ export interface BatchDetection {
   readonly snapshots: ReadonlyMap<string, ProcessRecord>;
   /** Network utilities that raised nothing while their parent was unknown: they may wait for it. */
   readonly orphans: readonly ExecEvent[];
+  /**
+   * Network utilities that raised nothing on a lineage without gaps. Out of order, the image their parent
+   * forked them from may still come (a parent's `exec` delivered after its child): they may wait for that.
+   */
+  readonly settled: readonly ExecEvent[];
 }
 
 /**
@@ -109,10 +114,10 @@ export function planBatch(input: BatchInput): { ordered: Planned[]; missing: str
       : input.snapshots?.has(event.source.eventId)
         ? "snapshot"
         : "event";
-    if (kind !== "snapshot") {
-      if (!produced.has(own)) missing.add(own);
-      if (parent !== undefined && !produced.has(parent)) missing.add(parent);
-    }
+    // A snapshot carries its lineage; its own key is still read, since a later image of its process may have
+    // been written since (out of order) and must keep its place (detectBatch, late images).
+    if (!produced.has(own)) missing.add(own);
+    if (kind !== "snapshot" && parent !== undefined && !produced.has(parent)) missing.add(parent);
     // A waiting head writes no record yet: its children and later images come after its last record.
     if (kind !== "waiting") produced.add(own);
     ordered.push({ event, kind, own, parent });
@@ -145,6 +150,7 @@ export async function detectBatch(
   const alerts: Alert[] = [];
   const snapshots = new Map<string, ProcessRecord>();
   const orphans: ExecEvent[] = [];
+  const settled: ExecEvent[] = [];
   const emitted = new Set<string>();
   for (const { event, kind, own, parent } of ordered) {
     if (kind === "waiting") {
@@ -153,15 +159,15 @@ export async function detectBatch(
     }
     counters.execEvents++;
     let lineage: Lineage;
-    if (kind === "snapshot") {
+    const previous = lookup(own);
+    const later = previous !== undefined && laterImageOf(previous, event) ? previous : undefined;
+    if (kind === "snapshot" && later === undefined) {
       const snapshot = batch.snapshots!.get(event.source.eventId)!;
       lineage = snapshot.incomplete
         ? { chain: snapshot.chain, ancestors: snapshot.ancestors, incomplete: true }
         : { chain: snapshot.chain, ancestors: snapshot.ancestors };
       written.set(own, recordOf(event, lineage));
     } else {
-      const previous = lookup(own);
-      const later = previous !== undefined && laterImageOf(previous, event) ? previous : undefined;
       if (later === undefined) {
         const resolved = resolveLineage(event, previous, lookup(parent));
         lineage = resolved.lineage;
@@ -186,18 +192,15 @@ export async function detectBatch(
       // A utility whose parent's record is not known yet may be an orphan of out-of-order delivery (its
       // parent's exec comes later; a parent the telemetry names carries no script): it waits for it
       // (lib/pipeline/waiting-utilities.ts). Only then is the utility test repeated.
-      if (
-        batch.orphans === true &&
-        lineage.incomplete === true &&
-        identifyUtility(event.process, deps.rule.utilities)
-      )
-        orphans.push(event);
+      // One whose lineage is known may still miss the parent's image it was forked from, delivered later.
+      if (batch.orphans === true && identifyUtility(event.process, deps.rule.utilities))
+        (lineage.incomplete === true ? orphans : settled).push(event);
       continue;
     }
     const alert = await judge(event, lineage, verdict, deps, counters, emitted);
     if (alert !== undefined) alerts.push(alert);
   }
-  return { alerts, records: written, snapshots, orphans };
+  return { alerts, records: written, snapshots, orphans, settled };
 }
 
 /** `record` holds a later image of the event's own process (lib/lineage/same-process.ts), exec'd after it. */

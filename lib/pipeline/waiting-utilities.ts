@@ -11,8 +11,13 @@ import type { HostPending, WaitingUtility } from "./pending-events.js";
  * while its parent was unknown is therefore kept with its host's pending state: when a later batch writes a
  * record for the pid it waits for, or once it has waited `waitMs`, its lineage is rebuilt by walking the
  * stored records parent by parent (lib/lineage/walk-lineage.ts) and the rule runs again. It waits again for
- * the next missing ancestor, until its lineage ends at init or the wait is over. Utilities are few, and most
- * have a known parent: waiting costs a few bytes of a state item that is written anyway.
+ * the next missing ancestor, until its lineage ends at init or the wait is over. Utilities are few: waiting
+ * costs a few bytes of a state item that is written anyway.
+ *
+ * A utility judged on a known parent waits too (`settled`), for the one thing that can still change its
+ * verdict: the parent's image it was forked from, delivered after it (`bash -c 'exec sh /tmp/x'`: the child
+ * of sh is judged under bash when sh's exec comes later). It is judged again only when a batch writes a record
+ * older than it, and let go without a walk when the wait is over, so in-order streams pay no reads for it.
  */
 export interface WaitingChanges {
   /** Judged again and done with (an alert, a suppression, or a lineage without gaps): ids. */
@@ -36,12 +41,12 @@ export function dueWaiting(
   oldestWritten: number | undefined,
   now: number,
   waitMs: number,
-): { readonly entry: WaitingUtility; readonly final: boolean }[] {
-  const due: { entry: WaitingUtility; final: boolean }[] = [];
+): { readonly entry: WaitingUtility; readonly final: boolean; readonly arrived: boolean }[] {
+  const due: { entry: WaitingUtility; final: boolean; arrived: boolean }[] = [];
   for (const entry of state.waiting.values()) {
     const final = now - entry.storedAt >= waitMs;
     const arrived = oldestWritten !== undefined && oldestWritten <= entry.event.time;
-    if (final || arrived) due.push({ entry, final });
+    if (final || arrived) due.push({ entry, final, arrived });
   }
   return due;
 }
@@ -75,7 +80,10 @@ export function applyWaiting(
   }
   let dropped = 0;
   if (waiting.size > MAX_WAITING) {
-    const oldest = [...waiting.values()].sort((a, b) => a.storedAt - b.storedAt);
+    // Settled utilities go first: an orphan's alert is likelier to be missing than a settled one's.
+    const oldest = [...waiting.values()].sort(
+      (a, b) => Number(b.settled === true) - Number(a.settled === true) || a.storedAt - b.storedAt,
+    );
     for (const entry of oldest.slice(0, waiting.size - MAX_WAITING)) {
       waiting.delete(entry.event.source.eventId);
       dropped++;
@@ -86,3 +94,10 @@ export function applyWaiting(
 
 /** An orphan as it starts waiting. */
 export const waitingOrphan = (event: ExecEvent, now: number): WaitingUtility => ({ event, storedAt: now });
+
+/** A utility judged on a lineage without gaps as it starts waiting for a late parent image. */
+export const waitingSettled = (event: ExecEvent, now: number): WaitingUtility => ({
+  event,
+  storedAt: now,
+  settled: true,
+});

@@ -4,7 +4,7 @@ import { asDetectorError, type DeliveryLimits, deliverAlerts } from "../alerts/d
 import type { DeliveryClaims } from "../alerts/delivery-claims.js";
 import { DetectorError } from "../errors.js";
 import type { BatchRead } from "../lineage/lineage-store.js";
-import type { ProcessRecord } from "../lineage/process-record.js";
+import { type ProcessRecord, processKey } from "../lineage/process-record.js";
 import { walkLineage } from "../lineage/walk-lineage.js";
 import { type Counters, countSkip, newCounters } from "../pipeline/counters.js";
 import {
@@ -15,6 +15,7 @@ import {
   type PendingLimits,
   reassemble,
   settleStates,
+  type WaitingUtility,
 } from "../pipeline/pending-events.js";
 import {
   type BatchDeps,
@@ -31,6 +32,7 @@ import {
   oldestWritten,
   type WaitingChanges,
   waitingOrphan,
+  waitingSettled,
 } from "../pipeline/waiting-utilities.js";
 import type { QuarantinedRecord, QuarantineSink } from "../quarantine/quarantine-sink.js";
 import { evaluate } from "../rule/evaluate.js";
@@ -294,6 +296,7 @@ async function carryOver(
   let hostStates = decodeStates([...hosts], read.pending, () => pending.corruptStates++);
   // What the passes wrote, over what was read: a later pass resolves lineage against it.
   const known = new Map(read.records);
+  const readKeys = new Set(planned.missing);
   const judged = new Set<string>();
   const snapshots = new Map<string, string>();
   let parts = fragments;
@@ -308,6 +311,22 @@ async function carryOver(
     for (const item of reassembly.ready) judged.add(item.fragment.key);
     // Ordered by time and audit serial (planBatch): completed from stored parts or not, each in its place.
     const input = { ...ready.input, events: [...batchEvents, ...ready.input.events], orphans: true };
+    // An event completed from stored parts was not known when the read round was planned: its own pid's
+    // record may hold a later image written since (out of order), which must keep its place. Rare: one
+    // more read, of those keys only.
+    const unread = [...new Set(ready.input.events.map((e) => processKey(e.host.name, e.process.pid)))].filter(
+      (key) => !readKeys.has(key),
+    );
+    if (unread.length > 0) {
+      try {
+        for (const [key, record] of await deps.store.getMany(unread))
+          if (!known.has(key)) known.set(key, record);
+      } catch (error) {
+        fail(0, asDetectorError(error, "lineage store"));
+        return { published, alreadyDelivered, unmarked, pending };
+      }
+      for (const key of unread) readKeys.add(key);
+    }
 
     let detection: BatchDetection;
     try {
@@ -321,23 +340,24 @@ async function carryOver(
     const now = limits.now();
     for (const orphan of detection.orphans)
       waitingOf(orphan.host.name).set.set(orphan.source.eventId, waitingOrphan(orphan, now));
+    for (const utility of detection.settled)
+      waitingOf(utility.host.name).set.set(utility.source.eventId, waitingSettled(utility, now));
     let rejudged: Alert[] = [];
-    if (pass === 1) {
-      try {
-        rejudged = await judgeWaiting(
-          reassembly.states,
-          detection,
-          known,
-          deps,
-          counters,
-          now,
-          waitingOf,
-          pending,
-        );
-      } catch (error) {
-        fail(0, asDetectorError(error, "lineage store"));
-        return { published, alreadyDelivered, unmarked, pending };
-      }
+    try {
+      // The stored waiting utilities once per invocation; this pass's new orphans every pass.
+      rejudged = await judgeWaiting(
+        pass === 1 ? reassembly.states : new Map(),
+        detection,
+        known,
+        deps,
+        counters,
+        now,
+        waitingOf,
+        pending,
+      );
+    } catch (error) {
+      fail(0, asDetectorError(error, "lineage store"));
+      return { published, alreadyDelivered, unmarked, pending };
     }
     const ordered = [...detection.alerts, ...rejudged]
       .map((alert) => ({ alert, unit: eventUnit.get(alert.source.eventId) ?? 0 }))
@@ -422,9 +442,19 @@ async function judgeWaiting(
   pending: PendingReport,
 ): Promise<Alert[]> {
   const oldest = oldestWritten(detection.records);
-  const due = [...states].flatMap(([host, state]) =>
-    dueWaiting(state, oldest.get(host), now, deps.pendingLimits.waitMs),
+  // A new orphan is walked at once: judged from the lineage its head stored when its SYSCALL came (an
+  // earlier invocation), it may have a parent in the store by now. Orphans are few, and this walk is the one
+  // read they cost when their parent did arrive.
+  const due: { entry: WaitingUtility; final: boolean; arrived: boolean }[] = detection.orphans.map(
+    (event) => ({ entry: waitingOrphan(event, now), final: false, arrived: true }),
   );
+  for (const [host, state] of states) {
+    for (const d of dueWaiting(state, oldest.get(host), now, deps.pendingLimits.waitMs)) {
+      // A settled utility that no late record reached has nothing new to be judged on.
+      if (d.entry.settled === true && !d.arrived) waitingOf(host).removed.add(d.entry.event.source.eventId);
+      else due.push(d);
+    }
+  }
   if (due.length === 0) return [];
   const fetch = async (keys: readonly string[]) => {
     const found = new Map<string, ProcessRecord>();
@@ -454,10 +484,16 @@ async function judgeWaiting(
       const alert = await judge(event, lineage, verdict, deps, counters, emitted);
       if (alert !== undefined) alerts.push(alert);
       changes.removed.add(id);
-    } else if (missing === undefined || final) {
-      // Its lineage now reaches init, or it has waited long enough: done with, whatever stays unknown.
-      if (missing !== undefined) pending.waitedOut++;
+      changes.set.delete(id);
+    } else if (final) {
+      // It has waited long enough: done with, whatever stays unknown.
+      if (missing !== undefined && entry.settled !== true) pending.waitedOut++;
       changes.removed.add(id);
+      changes.set.delete(id);
+    } else if (missing === undefined && entry.settled !== true) {
+      // Its lineage now reaches init; the image its parent forked it from may still come late, as for any
+      // utility judged on a known parent.
+      changes.set.set(id, { ...entry, settled: true });
     }
     // Else it keeps waiting for what its lineage still misses.
   }

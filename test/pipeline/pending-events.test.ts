@@ -126,9 +126,21 @@ describe("reassemble", () => {
       },
       storedAt: NOW,
     });
+    state.waiting.set("vm:z", {
+      event: {
+        host: { name: "vm" },
+        user: {},
+        process: { pid: 10, ppid: 8, executable: "/usr/bin/dig", args: ["dig"] },
+        time: 2,
+        source: { format: "auditd", eventId: "vm:z" },
+      },
+      storedAt: NOW,
+      settled: true,
+    });
     state.done.push(["vm:y", NOW]);
     const back = decodeHostPending(encodeHostPending(state), "vm")!;
     expect(encodeHostPending(back)).toBe(encodeHostPending(state));
+    expect([...back.waiting.values()].map((w) => w.settled)).toEqual([undefined, true]);
     expect(decodeHostPending(encodeHostPending(state), "another-host")).toBeUndefined();
     expect(decodeHostPending("{", "vm")).toBeUndefined();
   });
