@@ -184,8 +184,9 @@ function requireCfnLint(ctx: { skip: (note: string) => never }): void {
 }
 
 /** cfn-lint findings for one template. */
-function cfnLint(templateFile: string): LintFinding[] {
-  const result = spawnSync("cfn-lint", ["--format", "json", templateFile], { encoding: "utf8" });
+function cfnLint(templateFile: string, extra: readonly string[] = []): LintFinding[] {
+  // The template first: `--include-checks` takes every argument after it, a file name included.
+  const result = spawnSync("cfn-lint", ["--format", "json", templateFile, ...extra], { encoding: "utf8" });
   if (result.error !== undefined) throw new Error(`cfn-lint could not run: ${result.error.message}`);
   try {
     return JSON.parse(result.stdout) as LintFinding[];
@@ -266,6 +267,7 @@ beforeAll(async () => {
   );
   const second = await oslsPackage(service, withOptions, [
     "--param=alertEmail=soc@example.com",
+    "--param=opsEmail=ops@example.com",
     `--param=streamKmsKeyArn=${STREAM_KEY}`,
     "--param=parallelizationFactor=4",
     `--param=slackWebhookKmsKeyArn=${SSM_KEY}`,
@@ -290,6 +292,30 @@ describe("npm run package (osls, stage ci)", () => {
     const lintOptions = cfnLint(join(withOptions, "cloudformation-template-update-stack.json"));
     reportWarnings("(optional parameters set)", lintOptions);
     expect(errorsOf(lintOptions)).toEqual([]);
+  });
+
+  it("stateful resources outlive a stack deletion or replacement (and cfn-lint's I3011 agrees)", (ctx) => {
+    const stateful = [
+      ["ProcessTable", "AWS::DynamoDB::Table"],
+      ["AlertKey", "AWS::KMS::Key"],
+      ["QuarantineQueue", "AWS::SQS::Queue"],
+      ["FailureQueue", "AWS::SQS::Queue"],
+      ["SlackDeadLetterQueue", "AWS::SQS::Queue"],
+      ["KinesisLogGroup", "AWS::Logs::LogGroup"],
+      ["CloudwatchLogsLogGroup", "AWS::Logs::LogGroup"],
+      ["SlackNotifierLogGroup", "AWS::Logs::LogGroup"],
+    ] as const;
+    for (const [name, type] of stateful) {
+      const r = resource(t, name, type) as { DeletionPolicy?: string; UpdateReplacePolicy?: string };
+      expect([name, r.DeletionPolicy, r.UpdateReplacePolicy]).toEqual([name, "Retain", "Retain"]);
+    }
+    requireCfnLint(ctx);
+    const findings = cfnLint(join(defaults, "cloudformation-template-update-stack.json"), [
+      "--include-checks",
+      "I3011",
+    ]);
+    expect(errorsOf(findings)).toEqual([]);
+    expect(findings.filter((f) => f.Rule.Id === "I3011")).toEqual([]);
   });
 
   it("each function's zip holds its own bundle and source map, nothing else", () => {
@@ -386,10 +412,10 @@ describe("npm run package (osls, stage ci)", () => {
     expect(p["SSESpecification"]).toEqual({ SSEEnabled: true });
   });
 
-  it("SNS: the topic is encrypted with the customer-managed key, which rotates", () => {
+  it("SNS: the alert and operations topics are encrypted with the customer-managed key, which rotates", () => {
     const topics = resourcesOfType(t, "AWS::SNS::Topic");
-    expect(topics).toHaveLength(1);
-    expect(topics[0]![1].Properties["KmsMasterKeyId"]).toEqual({ Ref: "AlertKey" });
+    expect(topics.map(([name]) => name).sort()).toEqual(["AlertTopic", "OpsTopic"]);
+    for (const [, topic] of topics) expect(topic.Properties["KmsMasterKeyId"]).toEqual({ Ref: "AlertKey" });
     expect(resource(t, "AlertKey", "AWS::KMS::Key").Properties["EnableKeyRotation"]).toBe(true);
   });
 
@@ -401,6 +427,14 @@ describe("npm run package (osls, stage ci)", () => {
     }
     expect(t.Parameters?.["AlertEmail"]?.["Default"]).toBe("");
     expect(optional.Parameters?.["AlertEmail"]?.["Default"]).toBe("soc@example.com");
+    for (const template of [t, optional]) {
+      const sub = resource(template, "OpsEmailSubscription", "AWS::SNS::Subscription");
+      expect(sub.Condition).toBe("HasOpsEmail");
+      expect(sub.Properties["TopicArn"]).toEqual({ Ref: "OpsTopic" });
+      expect(sub.Properties["Endpoint"]).toEqual({ Ref: "OpsEmail" });
+    }
+    expect(t.Parameters?.["OpsEmail"]?.["Default"]).toBe("");
+    expect(optional.Parameters?.["OpsEmail"]?.["Default"]).toBe("ops@example.com");
   });
 
   it("SQS: quarantine, failure and Slack dead-letter queues, all encrypted, kept 14 days", () => {
@@ -418,10 +452,12 @@ describe("npm run package (osls, stage ci)", () => {
     }
   });
 
-  it("alarms on lag, errors and set-aside messages go to the alert topic, missing data not breaching", () => {
+  it("alarms on lag, errors and set-aside messages go to the operations topic, missing data not breaching", () => {
     const alarms = resourcesOfType(t, "AWS::CloudWatch::Alarm").map(([, a]) => a.Properties);
     for (const a of alarms) {
-      expect(a["AlarmActions"]).toEqual([{ Ref: "AlertTopic" }]);
+      // Not the alert topic: its Slack subscription filters on severity, which an alarm lacks.
+      expect(a["AlarmActions"]).toEqual([{ Ref: "OpsTopic" }]);
+      expect(a["OKActions"]).toEqual([{ Ref: "OpsTopic" }]);
       expect(a["TreatMissingData"]).toBe("notBreaching");
     }
     const watched = alarms.map((a) => {
@@ -669,6 +705,10 @@ describe("IAM: least privilege", () => {
         Resource: getAtt("ProcessTable", "Arn"),
       },
       KeepFailedAlerts: { Action: ["sqs:SendMessage"], Resource: getAtt("SlackDeadLetterQueue", "Arn") },
+    });
+    // The notifier reads and writes only its own items (lib/slack/posted-alerts.ts: `slack|<alertId>`).
+    expect(statementBySid(t, "SlackNotifierFunctionRole", "PostedAlerts").Condition).toEqual({
+      "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["slack|*"] },
     });
     expect(statementBySid(t, "SlackNotifierFunctionRole", "DecryptSlackWebhookUrl").Condition).toEqual({
       StringEquals: { "kms:ViaService": viaService("ssm") },
