@@ -19,8 +19,8 @@ import type { LogSink, MetricSink, Observability } from "./triggers/observe-repo
 
 /**
  * The one place the detection functions' clients are built (DESIGN §8; the Slack notifier's are in
- * lib/slack-wiring.ts, so that neither bundle loads a client it never calls). Runs once per Lambda container, at cold start: config is
- * validated, clients keep their connections alive across invocations.
+ * lib/slack-wiring.ts, so that neither bundle loads a client it never calls). Runs once per Lambda container,
+ * at cold start: config is validated, clients keep their connections alive across invocations.
  */
 export function wireDetection(env: Readonly<Record<string, string | undefined>>): KinesisTriggerDeps {
   const config = loadConfig(env);
