@@ -1,4 +1,4 @@
-import { executedProgram } from "../telemetry/executed-program.js";
+import { executedName, executedProgram, isMultiCall } from "../telemetry/executed-program.js";
 import { FAMILY_GRAMMARS, SHELL_GRAMMARS } from "./interpreter-grammars.js";
 import { scriptOf } from "./option-grammar.js";
 
@@ -8,23 +8,26 @@ import { scriptOf } from "./option-grammar.js";
  */
 
 const SHELLS = new Set(["sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "hush"]);
-/** Interpreters by name, for those whose family name is not their own. */
-const OTHERS: Readonly<Record<string, string>> = {
-  python: "python",
-  perl: "perl",
-  ruby: "ruby",
-  php: "php",
-  node: "node",
-  nodejs: "node",
-  lua: "lua",
-  luajit: "lua",
-  tclsh: "tclsh",
-  awk: "awk",
-  gawk: "awk",
-  mawk: "awk",
-  nawk: "awk",
-  "original-awk": "awk",
-};
+/**
+ * Interpreters by name, for those whose family name is not their own. A Map, not an object: an executable
+ * named `constructor` must find nothing.
+ */
+const OTHERS: ReadonlyMap<string, string> = new Map([
+  ["python", "python"],
+  ["perl", "perl"],
+  ["ruby", "ruby"],
+  ["php", "php"],
+  ["node", "node"],
+  ["nodejs", "node"],
+  ["lua", "lua"],
+  ["luajit", "lua"],
+  ["tclsh", "tclsh"],
+  ["awk", "awk"],
+  ["gawk", "awk"],
+  ["mawk", "awk"],
+  ["nawk", "awk"],
+  ["original-awk", "awk"],
+]);
 
 /**
  * Distributions install versioned binaries (python3.11, php8.2, lua5.4, perl5.36.0, ksh93) behind symlinks,
@@ -44,7 +47,7 @@ function unversioned(name: string): string {
 export function interpreterFamily(name: string): string | undefined {
   const base = unversioned(name);
   if (SHELLS.has(base)) return "shell";
-  return OTHERS[base];
+  return OTHERS.get(base);
 }
 
 /**
@@ -60,7 +63,11 @@ export function scriptArgument(
   args: readonly string[],
   invokedPath?: string,
 ): string | undefined {
-  const program = executedProgram({ executable, invokedPath, args });
+  const image = { executable, invokedPath, args };
+  // Per exec: most run no interpreter, and the executed file's name says so without more work.
+  const executed = executedName(image);
+  if (!isMultiCall(executed) && interpreterFamily(executed) === undefined) return undefined;
+  const program = executedProgram(image);
   const family = interpreterFamily(program.name);
   if (family === undefined) return undefined;
   const grammar =

@@ -1,6 +1,6 @@
 import { basename } from "../paths.js";
 import type { ExecProcess } from "../telemetry/exec-event.js";
-import { executedProgram } from "../telemetry/executed-program.js";
+import { executedName, executedProgram, isMultiCall } from "../telemetry/executed-program.js";
 import { type CategoryName, MODE_GATED, UTILITY_CATEGORIES } from "./utilities.js";
 
 export interface UtilityMatch {
@@ -24,23 +24,30 @@ export function identifyUtility(
   process: Pick<ExecProcess, "executable" | "invokedPath" | "args">,
   utilities: ReadonlyMap<string, CategoryName>,
 ): UtilityMatch | undefined {
-  const program = executedProgram(process);
-  if (program.multiCall) return match(program.name, process.args.slice(program.argsStart), utilities);
-  const rest = process.args.slice(1);
+  // Per exec: no array or object is built unless a name matches (most execs are not utilities).
+  if (isMultiCall(executedName(process))) {
+    const program = executedProgram(process);
+    return match(program.name, process.args, program.argsStart, utilities);
+  }
   return (
-    (process.invokedPath !== undefined ? match(basename(process.invokedPath), rest, utilities) : undefined) ??
-    match(basename(process.executable), rest, utilities) ??
-    match(basename(process.args[0] ?? ""), rest, utilities)
+    (process.invokedPath !== undefined
+      ? match(basename(process.invokedPath), process.args, 1, utilities)
+      : undefined) ??
+    match(basename(process.executable), process.args, 1, utilities) ??
+    match(basename(process.args[0] ?? ""), process.args, 1, utilities)
   );
 }
 
+/** The utility `name` with its own arguments (argv from `start`), if it is one. */
 function match(
   name: string,
-  args: readonly string[],
+  argv: readonly string[],
+  start: number,
   utilities: ReadonlyMap<string, CategoryName>,
 ): UtilityMatch | undefined {
   const category = utilities.get(name);
   if (category === undefined) return undefined;
+  const args = argv.slice(start);
   const modes = MODE_GATED[name];
   if (modes !== undefined && !args.some((a) => modes.includes(a))) return undefined;
   return { name, category, args };

@@ -12,22 +12,12 @@
  * - drill: ldns 1.8.3 (`drill -h`): `-f file` sends a packet read from a file (opaque); `-d domain` is where a
  *   trace starts (a name queried).
  */
-import type { DestinationReader, Grammar } from "./option-parser.js";
+import { type DestinationReader, shortOptionsOnly } from "./option-parser.js";
 
 /** A name or address to query, as written. */
 export const name: DestinationReader = (value) => [value];
 
-const oneLetter = (short: Grammar["short"], permute: boolean): Grammar => ({
-  short,
-  long: {},
-  longDash: "--",
-  equals: false,
-  abbreviations: "opaque",
-  negatedFlags: false,
-  permute,
-});
-
-export const DIG = oneLetter(
+export const DIG = shortOptionsOnly(
   {
     "4": "flag",
     "6": "flag",
@@ -49,7 +39,7 @@ export const DIG = oneLetter(
   true,
 );
 
-export const HOST = oneLetter(
+export const HOST = shortOptionsOnly(
   {
     "4": "flag",
     "6": "flag",
@@ -77,7 +67,7 @@ export const HOST = oneLetter(
   false,
 );
 
-export const DELV = oneLetter(
+export const DELV = shortOptionsOnly(
   {
     "4": "flag",
     "6": "flag",
@@ -97,7 +87,7 @@ export const DELV = oneLetter(
   true,
 );
 
-export const KDIG = oneLetter(
+export const KDIG = shortOptionsOnly(
   {
     "4": "flag",
     "6": "flag",
@@ -118,7 +108,7 @@ export const KDIG = oneLetter(
   true,
 );
 
-export const DRILL = oneLetter(
+export const DRILL = shortOptionsOnly(
   {
     "4": "flag",
     "6": "flag",

@@ -11,11 +11,10 @@
  * - telnet: GNU inetutils 2.4 (`telnet --help`); the escape character opens a command prompt on the same
  *   input (`open host`), and `~/.telnetrc` runs commands: never excepted.
  */
-import type { Grammar } from "./option-parser.js";
-import { url } from "./option-parser.js";
+import { type Grammar, shortOptionsOnly, url } from "./option-parser.js";
 
-export const FTP: Grammar = {
-  short: {
+export const FTP: Grammar = shortOptionsOnly(
+  {
     "4": "flag",
     "6": "flag",
     A: "flag",
@@ -41,24 +40,14 @@ export const FTP: Grammar = {
     x: "value",
     u: url,
   },
-  long: {},
-  longDash: "--",
-  equals: false,
-  abbreviations: "opaque",
-  negatedFlags: false,
-  permute: true,
-};
+  true,
+);
 
 /** tftp-hpa's options before `-c` (its own parser: clusters, a value always in the next argument). */
-export const TFTP: Grammar = {
-  short: { "4": "flag", "6": "flag", l: "flag", v: "flag", V: "flag", m: "value", R: "value" },
-  long: {},
-  longDash: "--",
-  equals: false,
-  abbreviations: "opaque",
-  negatedFlags: false,
-  permute: true,
-};
+export const TFTP: Grammar = shortOptionsOnly(
+  { "4": "flag", "6": "flag", l: "flag", v: "flag", V: "flag", m: "value", R: "value" },
+  true,
+);
 
 const TELNET_LONG = {
   ipv4: "flag",

@@ -13,11 +13,10 @@
  * - ncat: checked against Ncat 7.93 (`ncat -h`, long names from the binary): getopt_long, so unambiguous
  *   prefixes resolve. `--proxy` and `-g` hops are destinations; `-x` is a hex-dump file here, not a proxy.
  */
-import type { Grammar } from "./option-parser.js";
-import { url, urlList } from "./option-parser.js";
+import { type Grammar, shortOptionsOnly, url, urlList } from "./option-parser.js";
 
-export const NC_OPENBSD: Grammar = {
-  short: {
+export const NC_OPENBSD: Grammar = shortOptionsOnly(
+  {
     "4": "flag",
     "6": "flag",
     b: "flag",
@@ -54,16 +53,11 @@ export const NC_OPENBSD: Grammar = {
     X: "value",
     x: url,
   },
-  long: {},
-  longDash: "--",
-  equals: false,
-  abbreviations: "opaque",
-  negatedFlags: false,
-  permute: true,
-};
+  true,
+);
 
-export const NC_TRADITIONAL: Grammar = {
-  short: {
+export const NC_TRADITIONAL: Grammar = shortOptionsOnly(
+  {
     b: "flag",
     C: "flag",
     h: "flag",
@@ -87,13 +81,8 @@ export const NC_TRADITIONAL: Grammar = {
     w: "value",
     g: url,
   },
-  long: {},
-  longDash: "--",
-  equals: false,
-  abbreviations: "opaque",
-  negatedFlags: false,
-  permute: true,
-};
+  true,
+);
 
 export const NCAT: Grammar = {
   short: {

@@ -41,6 +41,17 @@ export interface Grammar {
   readonly permute: boolean;
 }
 
+/** A tool with single-letter options only (BSD and traditional getopt: the netcats, ftp, tftp, the DNS tools). */
+export const shortOptionsOnly = (short: Grammar["short"], permute: boolean): Grammar => ({
+  short,
+  long: {},
+  longDash: "--",
+  equals: false,
+  abbreviations: "opaque",
+  negatedFlags: false,
+  permute,
+});
+
 export interface ParsedArgs {
   readonly positionals: readonly string[];
   /** Destinations named by option values, in order. */
