@@ -17,6 +17,8 @@ const envSchema = z.object({
   TOPIC_ARN: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, "an SNS topic ARN"),
   /** Where malformed records go with their raw bytes (infra/sqs.yml). */
   QUARANTINE_QUEUE_URL: z.url(),
+  /** Where quarantined bytes too large for a queue message go, under `quarantine/` (infra/s3.yml). */
+  QUARANTINE_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name"),
   /** Dedup window: repeats of an alert inside it only raise its count. */
   DEDUP_WINDOW_SECONDS: positiveInt(60, 7 * 86_400, 3_600),
   /**

@@ -1,6 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { AlertPublisher } from "./alerts/alert-publisher.js";
@@ -12,8 +13,10 @@ import { type Config, loadConfig } from "./config.js";
 import { DynamoDbLineageStore } from "./lineage/dynamodb-lineage-store.js";
 import { DEFAULT_PENDING_LIMITS } from "./pipeline/pending-events.js";
 import type { QuarantineSink } from "./quarantine/quarantine-sink.js";
+import { S3OverflowStore } from "./quarantine/s3-overflow-store.js";
 import { SqsQuarantine } from "./quarantine/sqs-quarantine.js";
 import { compileRule } from "./rule/compile-rule.js";
+import { DEFAULT_BUDGETS } from "./triggers/budgets.js";
 import type { KinesisTriggerDeps } from "./triggers/kinesis-trigger.js";
 import type { LogSink, MetricSink, Observability } from "./triggers/observe-report.js";
 
@@ -34,6 +37,10 @@ export function wireDetection(env: Readonly<Record<string, string | undefined>>)
     quarantine: new SqsQuarantine({
       client: new SQSClient({ requestHandler: keepAlive() }),
       queueUrl: config.QUARANTINE_QUEUE_URL,
+      overflow: new S3OverflowStore({
+        client: new S3Client({ requestHandler: keepAlive() }),
+        bucket: config.QUARANTINE_BUCKET,
+      }),
     }),
     logger: new Logger({ serviceName: "netutil-detector" }),
     metrics: new Metrics({ namespace: "NetutilDetector", serviceName: "netutil-detector" }),
@@ -87,5 +94,6 @@ export function wireFromConfig(config: Config, parts: Parts): KinesisTriggerDeps
     ...(parts.onReport && { onReport: parts.onReport }),
     storeCalls: () => storeCalls,
     maxDecompressedBytes: config.MAX_DECOMPRESSED_BYTES,
+    budgets: DEFAULT_BUDGETS,
   };
 }

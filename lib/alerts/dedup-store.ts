@@ -1,6 +1,8 @@
+import type { DetectorError } from "../errors.js";
+
 /**
  * Alert deduplication (DESIGN §6): the first alert for a key goes out at once; repeats inside the window only
- * raise the count. In DynamoDB this is one UpdateItem per sighting; here, a Map for the CLI.
+ * raise the count. In DynamoDB this is one UpdateItem per key and window per batch; here, a Map for the CLI.
  *
  * Redelivery (a retried batch, a duplicate record) sights the window's opener again: it is `first` again, and
  * whether it still has to go out is the delivery claims' business (lib/alerts/delivery-claims.ts), which know
@@ -13,10 +15,36 @@ export interface DedupResult {
   readonly firstSeen: number;
 }
 
-export interface DedupStore {
-  /** Records one sighting of `key` at `time` (epoch ms) by the alert `alertId` (stable per event). */
-  record(key: string, alertId: string, time: number): Promise<DedupResult>;
+/** One sighting of a dedup `key` at `time` (epoch ms) by the alert `alertId` (stable per event). */
+export interface Sighting {
+  readonly key: string;
+  readonly alertId: string;
+  readonly time: number;
 }
+
+/**
+ * A sighting's outcome, or why it has none: a retryable error (throttling, the deadline) fails its record for
+ * a redelivery; one that is not (a value DynamoDB refuses) sets its record aside instead.
+ */
+export type DedupOutcome = DedupResult | { readonly error: DetectorError };
+
+/** What an invocation may spend on its dedup round (lib/triggers/run-limits.ts). */
+export interface DedupLimits {
+  readonly now: () => number;
+  /** Epoch ms after which no update starts: its sightings get a retryable error. */
+  readonly deadline: number;
+}
+
+export interface DedupStore {
+  /**
+   * Records a batch's sightings; outcomes in the same order. The result of each is what recording them one
+   * by one, in order, would give: a flood of hits on one key costs one update, not one per hit.
+   */
+  recordAll(sightings: readonly Sighting[], limits?: DedupLimits): Promise<DedupOutcome[]>;
+}
+
+export const isDedupError = (outcome: DedupOutcome): outcome is { readonly error: DetectorError } =>
+  "error" in outcome;
 
 export const DEFAULT_DEDUP_WINDOW_MS = 60 * 60 * 1000;
 /** Bounded like the lineage cache: a replay over millions of distinct keys must not grow without limit. */
@@ -33,7 +61,11 @@ export class MemoryDedupStore implements DedupStore {
     this.#windowMs = windowMs;
   }
 
-  async record(key: string, alertId: string, time: number): Promise<DedupResult> {
+  async recordAll(sightings: readonly Sighting[]): Promise<DedupOutcome[]> {
+    return sightings.map((s) => this.record(s.key, s.alertId, s.time));
+  }
+
+  record(key: string, alertId: string, time: number): DedupResult {
     const open = this.#windows.get(key);
     if (open !== undefined && time - open.firstSeen < this.#windowMs && time >= open.firstSeen) {
       if (!open.ids.has(alertId)) {
@@ -60,7 +92,7 @@ export class MemoryDedupStore implements DedupStore {
 
 /** `--no-dedup`: every alert goes out. */
 export class NoDedupStore implements DedupStore {
-  async record(_key: string, _alertId: string, time: number): Promise<DedupResult> {
-    return { first: true, count: 1, firstSeen: time };
+  async recordAll(sightings: readonly Sighting[]): Promise<DedupOutcome[]> {
+    return sightings.map((s) => ({ first: true, count: 1, firstSeen: s.time }));
   }
 }

@@ -93,6 +93,7 @@ export async function runKinesisDemo(
       TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:netutil-detector-demo",
       QUARANTINE_QUEUE_URL:
         "https://sqs.us-east-1.amazonaws.com/123456789012/netutil-detector-demo-quarantine",
+      QUARANTINE_BUCKET: "netutil-detector-demo-quarantine",
     });
     const counters = newCounters();
     const quarantined: QuarantinedRecord[] = [];

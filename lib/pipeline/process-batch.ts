@@ -1,6 +1,5 @@
 import type { Alert } from "../alerts/alert.js";
-import { alertId, buildAlert, dedupKey } from "../alerts/build-alert.js";
-import type { DedupStore } from "../alerts/dedup-store.js";
+import type { DedupLimits, DedupStore } from "../alerts/dedup-store.js";
 import { eventTag } from "../lineage/event-tag.js";
 import type { Lineage } from "../lineage/lineage.js";
 import type { LineageStore } from "../lineage/lineage-store.js";
@@ -14,6 +13,7 @@ import { identifyUtility } from "../rule/identify-utility.js";
 import type { ProcessExit } from "../telemetry/decoder.js";
 import type { ExecEvent } from "../telemetry/exec-event.js";
 import type { Counters } from "./counters.js";
+import { type Hit, judgeHits, type Unjudged } from "./judge-hits.js";
 
 export interface BatchDeps {
   readonly store: LineageStore;
@@ -34,6 +34,8 @@ export interface BatchDetection {
    * forked them from may still come (a parent's `exec` delivered after its child): they may wait for that.
    */
   readonly settled: readonly ExecEvent[];
+  /** Hits whose dedup could not be recorded (lib/pipeline/judge-hits.ts): retryable, or poison. */
+  readonly unjudged: readonly Unjudged[];
 }
 
 /**
@@ -47,7 +49,9 @@ export async function processBatch(
   counters: Counters,
   exits: readonly ProcessExit[] = [],
 ): Promise<Alert[]> {
-  const { alerts, records } = await detectBatch({ events }, deps, counters);
+  const { alerts, records, unjudged } = await detectBatch({ events }, deps, counters);
+  // The CLI's stores never fail a sighting; a replay stops rather than lose an alert if one ever did.
+  if (unjudged.length > 0) throw unjudged[0]!.error;
   await writeBatch(records, exits, deps.store);
   return alerts;
 }
@@ -136,6 +140,7 @@ export async function detectBatch(
   deps: BatchDeps,
   counters: Counters,
   read?: ReadonlyMap<string, ProcessRecord>,
+  limits?: DedupLimits,
 ): Promise<BatchDetection> {
   const { ordered, missing } = planBatch(batch);
   const stored: ReadonlyMap<string, ProcessRecord> =
@@ -147,11 +152,10 @@ export async function detectBatch(
   const lookup = (key: string | undefined) =>
     key === undefined ? undefined : (written.get(key) ?? fetched.get(key));
 
-  const alerts: Alert[] = [];
+  const hits: Hit[] = [];
   const snapshots = new Map<string, ProcessRecord>();
   const orphans: ExecEvent[] = [];
   const settled: ExecEvent[] = [];
-  const emitted = new Set<string>();
   for (const { event, kind, own, parent } of ordered) {
     if (kind === "waiting") {
       snapshots.set(event.source.eventId, resolveLineage(event, lookup(own), lookup(parent)).record);
@@ -180,10 +184,7 @@ export async function detectBatch(
         lineage = late.lineage;
         written.set(own, late.record);
         const again = rejudgeLater(late.record, event, deps.rule);
-        if (again !== undefined) {
-          const alert = await judge(again.event, again.lineage, again.verdict, deps, counters, emitted);
-          if (alert !== undefined) alerts.push(alert);
-        }
+        if (again !== undefined) hits.push(again);
       }
     }
 
@@ -197,10 +198,11 @@ export async function detectBatch(
         (lineage.incomplete === true ? orphans : settled).push(event);
       continue;
     }
-    const alert = await judge(event, lineage, verdict, deps, counters, emitted);
-    if (alert !== undefined) alerts.push(alert);
+    hits.push({ event, lineage, verdict });
   }
-  return { alerts, records: written, snapshots, orphans, settled };
+  // One dedup round for the batch: a key's sightings in one update (lib/pipeline/judge-hits.ts).
+  const { alerts, unjudged } = await judgeHits(hits, deps.dedup, counters, new Set(), limits);
+  return { alerts, records: written, snapshots, orphans, settled, unjudged };
 }
 
 /** `record` holds a later image of the event's own process (lib/lineage/same-process.ts), exec'd after it. */
@@ -264,37 +266,6 @@ function rejudgeLater(record: ProcessRecord, late: ExecEvent, rule: CompiledRule
   const lineage: Lineage = { chain: record.chain, ancestors: record.ancestors };
   const verdict = evaluate(event, lineage, rule);
   return verdict === undefined ? undefined : { event, lineage, verdict };
-}
-
-/**
- * An event's verdict to an alert, through dedup: undefined when it is suppressed or a repeat. `emitted`: the
- * alert ids of this batch so far.
- */
-export async function judge(
-  event: ExecEvent,
-  lineage: Lineage,
-  verdict: NonNullable<ReturnType<typeof evaluate>>,
-  deps: BatchDeps,
-  counters: Counters,
-  emitted: Set<string>,
-): Promise<Alert | undefined> {
-  if (verdict.outcome === "suppressed") {
-    counters.suppressed[verdict.by]++;
-    return undefined;
-  }
-  const id = alertId(event);
-  // The same event twice in one batch (a producer's retry, or auditd and laurel of one exec): the dedup
-  // store only learns of the publish after the batch, so the batch itself must not emit it twice.
-  const seen = emitted.has(id)
-    ? undefined
-    : await deps.dedup.record(dedupKey(event, verdict), id, event.time);
-  if (seen === undefined || !seen.first) {
-    counters.suppressed.dedup++;
-    return undefined;
-  }
-  counters.alerts++;
-  emitted.add(id);
-  return buildAlert(event, lineage, verdict, seen);
 }
 
 function rewindAll(

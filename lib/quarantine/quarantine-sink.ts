@@ -19,6 +19,14 @@ export interface QuarantinedRecord {
   };
 }
 
+/** What an invocation may spend on its quarantine (lib/triggers/run-limits.ts). */
+export interface QuarantineLimits {
+  readonly now: () => number;
+  /** Epoch ms after which no call starts: the put fails, retryably, and its records are delivered again. */
+  readonly deadline: number;
+}
+
 export interface QuarantineSink {
-  put(records: readonly QuarantinedRecord[]): Promise<void>;
+  /** Resolves once every record is set aside; throws (retryable) if any may not be. */
+  put(records: readonly QuarantinedRecord[], limits?: QuarantineLimits): Promise<void>;
 }

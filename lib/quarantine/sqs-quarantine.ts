@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   type BatchResultErrorEntry,
   type MessageAttributeValue,
@@ -7,8 +8,10 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { type RetryOptions, retryPartial } from "../aws/retry.js";
+import { runBounded } from "../bounded.js";
 import { DetectorError } from "../errors.js";
-import type { QuarantinedRecord, QuarantineSink } from "./quarantine-sink.js";
+import type { OverflowStore, StoredObject } from "./overflow-store.js";
+import type { QuarantinedRecord, QuarantineLimits, QuarantineSink } from "./quarantine-sink.js";
 
 /**
  * SQS limits this adapter keeps to. SQS now accepts up to 1 MiB per message and per batch, but a queue's
@@ -17,8 +20,10 @@ import type { QuarantinedRecord, QuarantineSink } from "./quarantine-sink.js";
 export const SQS_MAX_MESSAGE_BYTES = 262_144;
 export const SQS_MAX_BATCH_BYTES = 262_144;
 export const SQS_MAX_BATCH_ENTRIES = 10;
-/** Raw bytes kept per record: base64 makes them 240 KiB, leaving room for the reason and the source. */
+/** Raw bytes carried in the message itself: base64 makes them 240 KiB, leaving room for the rest. */
 export const QUARANTINE_RAW_KEEP_BYTES = 180 * 1024;
+/** SendMessageBatch calls (and overflow uploads) in flight at once. */
+export const MAX_CONCURRENT_SENDS = 8;
 
 const MAX_REASON_CHARS = 2048;
 const MAX_SOURCE_CHARS = 1024;
@@ -27,6 +32,11 @@ const MAX_ATTRIBUTE_CHARS = 256;
 export interface SqsQuarantineOptions {
   readonly client: SQSClient;
   readonly queueUrl: string;
+  /**
+   * Where raw bytes too large for a message go (the SQS extended-client pattern): the message then points
+   * to the object. Without it (tests of the message format only) they are cut, and marked `truncated`.
+   */
+  readonly overflow?: OverflowStore;
   /** Backoff of the one resend of failed entries; tests inject `sleep`. */
   readonly retry?: RetryOptions;
 }
@@ -43,9 +53,15 @@ export interface QuarantineMessage {
     line: number | null;
     origin: string | null;
   };
+  /** The record's bytes, exactly; empty when they are in `rawObject`. */
   rawBase64: string;
-  /** Size of the record as read; `rawBase64` holds the first bytes of it when `truncated`. */
+  /** Size of the record as read. */
   rawBytes: number;
+  /** SHA-256 of the record's bytes (hex): checks `rawBase64` or the object. */
+  rawSha256: string;
+  /** Where the bytes are when they did not fit in the message (lib/quarantine/overflow-store.ts). */
+  rawObject: { bucket: string; key: string } | null;
+  /** Only without an overflow store: `rawBase64` holds the first bytes. */
   truncated: boolean;
 }
 
@@ -65,19 +81,44 @@ export class SqsQuarantine implements QuarantineSink {
   readonly #client: SQSClient;
   readonly #queueUrl: string;
   readonly #retry: RetryOptions;
+  readonly #overflow: OverflowStore | undefined;
 
   constructor(options: SqsQuarantineOptions) {
     this.#client = options.client;
     this.#queueUrl = options.queueUrl;
+    this.#overflow = options.overflow;
     // One resend: the SDK already retried the call itself, and the Lambda's time is better spent failing
     // the record (Kinesis redelivers it) than waiting on a queue that keeps refusing.
     this.#retry = { maxAttempts: 2, ...options.retry };
   }
 
-  async put(records: readonly QuarantinedRecord[]): Promise<void> {
+  async put(records: readonly QuarantinedRecord[], limits?: QuarantineLimits): Promise<void> {
+    const inTime = () => limits === undefined || limits.now() <= limits.deadline;
+    // Bytes too large for a message go to the overflow store first: a message never points to nothing.
+    const objects: (StoredObject | undefined)[] = new Array(records.length);
+    const overflow = this.#overflow;
+    if (overflow !== undefined) {
+      const large = records.flatMap((record, i) => (fitsInMessage(record) ? [] : [i]));
+      const done = await runBounded(
+        large,
+        MAX_CONCURRENT_SENDS,
+        async (i) => {
+          objects[i] = await overflow.put(records[i]!.raw);
+        },
+        inTime,
+      );
+      if (done < large.length) throw deadlineError(this.#queueUrl, large.length - done);
+    }
     // Ids only need to be unique within a call; the index also leads back to the record.
-    const entries = records.map((record, i) => quarantineEntry(record, `r${i}`));
-    for (const chunk of batches(entries)) await this.#sendChunk(chunk.map((c) => c.entry));
+    const entries = records.map((record, i) => quarantineEntry(record, `r${i}`, objects[i]));
+    const chunks = batches(entries);
+    const sent = await runBounded(
+      chunks,
+      MAX_CONCURRENT_SENDS,
+      (chunk) => this.#sendChunk(chunk.map((c) => c.entry)),
+      inTime,
+    );
+    if (sent < chunks.length) throw deadlineError(this.#queueUrl, chunks.length - sent);
   }
 
   async #sendChunk(chunk: readonly (SendMessageBatchRequestEntry & { Id: string })[]): Promise<void> {
@@ -149,8 +190,23 @@ export class SqsQuarantine implements QuarantineSink {
   }
 }
 
-/** The SendMessageBatch entry of one record, its raw bytes cut so that the message stays under the limit. */
-export function quarantineEntry(record: QuarantinedRecord, id: string): SizedEntry {
+/** Whether a record's bytes travel in its message (else they go to the overflow store). */
+function fitsInMessage(record: QuarantinedRecord): boolean {
+  return record.raw.length <= QUARANTINE_RAW_KEEP_BYTES;
+}
+
+function deadlineError(queueUrl: string, notStarted: number): DetectorError {
+  return new DetectorError("SQS quarantine: calls not started before the invocation's deadline", {
+    retryable: true,
+    context: { queueUrl, notStarted },
+  });
+}
+
+/**
+ * The SendMessageBatch entry of one record: its bytes in the message, or a pointer to the object that holds
+ * them (`object`); without either (no overflow store), cut so that the message stays under the limit.
+ */
+export function quarantineEntry(record: QuarantinedRecord, id: string, object?: StoredObject): SizedEntry {
   const attributes: Record<string, MessageAttributeValue> = {
     reason: { DataType: "String", StringValue: attributeText(record.reason) },
     trigger: { DataType: "String", StringValue: record.source.trigger },
@@ -170,8 +226,18 @@ export function quarantineEntry(record: QuarantinedRecord, id: string): SizedEnt
     },
     rawBase64,
     rawBytes: record.raw.length,
-    truncated: kept < record.raw.length,
+    rawSha256: sha256,
+    rawObject: object === undefined ? null : { bucket: object.bucket, key: object.key },
+    truncated: object === undefined && kept < record.raw.length,
   });
+  const sha256 = object?.sha256 ?? createHash("sha256").update(record.raw).digest("hex");
+  if (object !== undefined) {
+    const body = asciiJson(message("", 0));
+    return {
+      entry: { Id: id, MessageBody: body, MessageAttributes: attributes },
+      bytes: body.length + attributeBytes,
+    };
+  }
   // Everything but the base64, at its longest ("truncated": false); then as many raw bytes as still fit.
   const overhead = asciiJson(message("", record.raw.length)).length + attributeBytes;
   const fitting = Math.floor(Math.max(0, SQS_MAX_MESSAGE_BYTES - overhead) / 4) * 3;

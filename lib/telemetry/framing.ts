@@ -11,8 +11,11 @@ export const MAX_RECORD_BYTES = 256 * 1024;
 /** Kept of an oversized record, for the quarantine and the error report. */
 const OVERSIZE_SAMPLE = 1024;
 
-/** A framed record, or a framing error at a position (oversize, unterminated document). */
-export type FramedRecord = RawRecord & { error?: string };
+/**
+ * A framed record, or a framing error at a position (oversize, unterminated document). `lines`: how many
+ * input lines a joined document spans (absent for one line), so that its bytes can be set aside exactly.
+ */
+export type FramedRecord = RawRecord & { error?: string; lines?: number };
 
 /** Splits a byte stream into lines with 1-based numbers. Yields one array of records per input chunk. */
 export async function* frameLines(source: AsyncIterable<Buffer | string>): AsyncGenerator<FramedRecord[]> {
@@ -116,6 +119,7 @@ export function createDocumentJoiner(): (records: readonly FramedRecord[]) => Fr
             out.push({
               text: open.parts.slice(0, 20).join("\n"),
               line: open.line,
+              lines: open.parts.length,
               error: `JSON document exceeds ${MAX_RECORD_BYTES} bytes`,
             });
             open = undefined;
@@ -125,11 +129,16 @@ export function createDocumentJoiner(): (records: readonly FramedRecord[]) => Fr
         const closing = record.text.trimEnd();
         if (record.error === undefined && (closing === "}" || closing === "]")) {
           open.parts.push(record.text);
-          out.push({ text: open.parts.join("\n"), line: open.line });
+          out.push({ text: open.parts.join("\n"), line: open.line, lines: open.parts.length });
           open = undefined;
           continue;
         }
-        out.push({ text: open.parts.join("\n"), line: open.line, error: "unterminated JSON document" });
+        out.push({
+          text: open.parts.join("\n"),
+          line: open.line,
+          lines: open.parts.length,
+          error: "unterminated JSON document",
+        });
         open = undefined;
       }
       const trimmed = record.error === undefined ? record.text.trim() : "";

@@ -14,10 +14,20 @@ export interface TransportMessage {
   readonly defaultHost: string;
   /** Where it came from: the CloudWatch Logs event id, or "" for a plain Kinesis payload. */
   readonly id: string;
+  /**
+   * The bytes `text` was decoded from, when it was (a plain Kinesis payload): a line set aside keeps its
+   * exact bytes, invalid UTF-8 included. A CloudWatch Logs message is JSON text already: its UTF-8 is exact.
+   */
+  readonly bytes?: Buffer;
 }
 
 export type OpenedPayload =
-  | { readonly kind: "messages"; readonly messages: readonly TransportMessage[] }
+  | {
+      readonly kind: "messages";
+      readonly messages: readonly TransportMessage[];
+      /** Bytes the payload takes once opened (inflated): what an invocation's memory budget counts. */
+      readonly openedBytes: number;
+    }
   /** CloudWatch Logs sends CONTROL_MESSAGEs to check that the destination is reachable: no telemetry. */
   | { readonly kind: "control" }
   | { readonly kind: "error"; readonly reason: string };
@@ -34,7 +44,11 @@ export function openKinesisPayload(
   if (data.length >= 2 && data[0] === GZIP_MAGIC_0 && data[1] === GZIP_MAGIC_1) {
     return openCloudWatchEnvelope(data, maxDecompressedBytes, partitionKey);
   }
-  return { kind: "messages", messages: [{ text: data.toString("utf8"), defaultHost: partitionKey, id: "" }] };
+  return {
+    kind: "messages",
+    messages: [{ text: data.toString("utf8"), defaultHost: partitionKey, id: "", bytes: data }],
+    openedBytes: data.length,
+  };
 }
 
 /** A CloudWatch Logs subscription envelope: gzip of {messageType, logGroup, logStream, logEvents[]}. */
@@ -45,6 +59,7 @@ export function openCloudWatchEnvelope(
 ): OpenedPayload {
   let json: string;
   try {
+    // Inflated and decoded in one expression: the Buffer is garbage as soon as the string exists.
     json = gunzipSync(gzipped, { maxOutputLength: maxDecompressedBytes }).toString("utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -86,5 +101,5 @@ export function openCloudWatchEnvelope(
       id: typeof id === "string" ? id : String(messages.length),
     });
   }
-  return { kind: "messages", messages };
+  return { kind: "messages", messages, openedBytes: json.length };
 }

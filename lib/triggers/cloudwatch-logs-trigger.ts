@@ -1,6 +1,7 @@
 import type { CloudWatchLogsEvent } from "aws-lambda";
 import { openCloudWatchEnvelope } from "../telemetry/transport.js";
-import { type DeliveryUnit, type DetectionDeps, detectUnits } from "./detect-units.js";
+import type { DeliveryUnit } from "./delivery-unit.js";
+import { type DetectionDeps, detectUnits } from "./detect-units.js";
 import { type Observability, observeReport } from "./observe-report.js";
 import { type RunContext, runLimits } from "./run-limits.js";
 
@@ -26,10 +27,14 @@ export function makeCloudWatchLogsHandler(deps: CloudWatchLogsTriggerDeps) {
             id: message.id,
             origin: message.defaultHost,
             raw: Buffer.from(message.text, "utf8"),
-            payload: { kind: "messages", messages: [message] },
+            payload: { kind: "messages", messages: [message], openedBytes: message.text.length },
           }))
         : [{ id: "envelope", origin: "", raw, payload: opened }];
-    const report = await detectUnits(units, { ...deps, trigger: "cloudwatch-logs" }, limits);
+    // A flood over many log events is set aside as the one envelope they came in.
+    const report = await detectUnits(units, { ...deps, trigger: "cloudwatch-logs" }, limits, {
+      id: units[0]?.id ?? "envelope",
+      raw,
+    });
     observeReport(report, deps, before);
     if (report.errors.length > 0) throw report.errors[0];
   };

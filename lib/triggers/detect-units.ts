@@ -6,7 +6,8 @@ import { DetectorError } from "../errors.js";
 import type { BatchRead } from "../lineage/lineage-store.js";
 import { type ProcessRecord, processKey } from "../lineage/process-record.js";
 import { walkLineage } from "../lineage/walk-lineage.js";
-import { type Counters, countSkip, newCounters } from "../pipeline/counters.js";
+import { type Counters, newCounters } from "../pipeline/counters.js";
+import { type Hit, judgeHits, type Unjudged } from "../pipeline/judge-hits.js";
 import {
   type BatchFragment,
   type HostPending,
@@ -22,7 +23,6 @@ import {
   type BatchDetection,
   detectBatch,
   evictExits,
-  judge,
   planBatch,
 } from "../pipeline/process-batch.js";
 import {
@@ -36,26 +36,12 @@ import {
 } from "../pipeline/waiting-utilities.js";
 import type { QuarantinedRecord, QuarantineSink } from "../quarantine/quarantine-sink.js";
 import { evaluate } from "../rule/evaluate.js";
-import { createRecordDecoder, type RecordDecoder } from "../telemetry/decode-records.js";
-import type { DecodeOutput, ProcessExit } from "../telemetry/decoder.js";
+import type { ProcessExit } from "../telemetry/decoder.js";
 import type { ExecEvent } from "../telemetry/exec-event.js";
-import { createDocumentJoiner, flushDocumentJoiner, frameText } from "../telemetry/framing.js";
-import type { OpenedPayload } from "../telemetry/transport.js";
+import type { BatchBudgets } from "./budgets.js";
 import { decodeStates, encodeSnapshots, headEvents, pendingWrites, readyInput } from "./carry-over.js";
-
-/**
- * One delivery unit of a trigger: a Kinesis record, or a CloudWatch Logs invocation's envelope. Failures
- * are reported per unit, so that Kinesis can retry from the first failed record and nothing before it twice.
- */
-export interface DeliveryUnit {
-  /** Kinesis sequence number, or the CloudWatch Logs envelope's first event id. */
-  readonly id: string;
-  /** Partition key or log stream. */
-  readonly origin: string;
-  readonly payload: OpenedPayload;
-  /** The raw transport bytes, set aside whole when the payload cannot be opened. */
-  readonly raw: Buffer;
-}
+import { type BatchRaw, decodeUnits } from "./decode-units.js";
+import type { DeliveryUnit } from "./delivery-unit.js";
 
 export interface DetectionDeps extends BatchDeps {
   /** How long a part of an audit event waits for the rest, and how much a host may hold. */
@@ -65,6 +51,8 @@ export interface DetectionDeps extends BatchDeps {
   readonly claims: DeliveryClaims;
   readonly quarantine: QuarantineSink;
   readonly trigger: QuarantinedRecord["source"]["trigger"];
+  /** What one invocation may decode, open and set aside (lib/triggers/budgets.ts). */
+  readonly budgets: BatchBudgets;
 }
 
 export interface DetectionReport {
@@ -107,10 +95,9 @@ export async function detectUnits(
   units: readonly DeliveryUnit[],
   deps: DetectionDeps,
   limits: DeliveryLimits,
+  batchRaw?: BatchRaw,
 ): Promise<DetectionReport> {
   const counters = newCounters();
-  const quarantined: QuarantinedRecord[] = [];
-  const quarantineUnit: number[] = [];
   const errors: DetectorError[] = [];
   let failedFrom: number | undefined;
   const fail = (unit: number, error: DetectorError) => {
@@ -118,90 +105,8 @@ export async function detectUnits(
     errors.push(error);
   };
 
-  // Decoders per default host: an auditd event's lines may span several records of one partition key.
-  const decoders = new Map<string, RecordDecoder>();
-  const decoderFor = (host: string) => {
-    let decoder = decoders.get(host);
-    if (decoder === undefined) {
-      // What this invocation cannot complete goes to the next through the table, not judged half-built.
-      decoder = createRecordDecoder("auto", { defaultHost: host }, { deferIncomplete: true });
-      decoders.set(host, decoder);
-    }
-    return decoder;
-  };
-  // Lines are numbered across the batch so that each output can be traced back to its unit.
-  const unitStarts: { line: number; unit: number; messageLine: number }[] = [];
-  let nextLine = 1;
-  const outputs: DecodeOutput[] = [];
-
-  units.forEach((unit, index) => {
-    if (unit.payload.kind === "control") return;
-    if (unit.payload.kind === "error") {
-      counters.records++;
-      counters.malformed++;
-      quarantined.push({
-        reason: unit.payload.reason,
-        raw: unit.raw,
-        source: { trigger: deps.trigger, id: unit.id, origin: unit.origin },
-      });
-      quarantineUnit.push(index);
-      return;
-    }
-    for (const message of unit.payload.messages) {
-      const framed = frameText(message.text, nextLine);
-      unitStarts.push({ line: nextLine, unit: index, messageLine: nextLine });
-      nextLine += framed.length;
-      const join = createDocumentJoiner();
-      const decoder = decoderFor(message.defaultHost);
-      for (const record of [...join(framed), ...flushDocumentJoiner(join)]) {
-        if (record.text.length === 0 && record.error === undefined) continue;
-        counters.records++;
-        decoder.push(record, outputs);
-      }
-    }
-  });
-  const openParts = [...decoders.values()].flatMap((decoder) => decoder.takeOpen());
-
-  const unitOfLine = (line: number): { unit: number; local: number } => {
-    let lo = 0;
-    let hi = unitStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (unitStarts[mid]!.line <= line) lo = mid;
-      else hi = mid - 1;
-    }
-    const start = unitStarts[lo]!;
-    return { unit: start.unit, local: line - start.messageLine + 1 };
-  };
-
-  const events: ExecEvent[] = [];
-  const exits: ProcessExit[] = [];
-  const eventUnit = new Map<string, number>();
-  for (const output of outputs) {
-    if (output.kind === "event") {
-      events.push(output.event);
-      eventUnit.set(output.event.source.eventId, unitOfLine(output.line).unit);
-    } else if (output.kind === "skipped") {
-      countSkip(counters, output.reason);
-      if (output.exit) exits.push(output.exit);
-    } else {
-      counters.malformed++;
-      const { unit, local } = unitOfLine(output.line);
-      const u = units[unit]!;
-      quarantined.push({
-        reason: output.reason,
-        raw: Buffer.from(output.raw, "utf8"),
-        source: { trigger: deps.trigger, id: u.id, line: local, origin: u.origin },
-      });
-      quarantineUnit.push(unit);
-    }
-  }
-
-  const fragments: BatchFragment[] = openParts.map((fragment) => ({
-    fragment,
-    line: fragment.line,
-    unit: unitOfLine(fragment.line).unit,
-  }));
+  const decoded = decodeUnits(units, deps.trigger, counters, deps.budgets, batchRaw);
+  const { events, exits, eventUnit, fragments } = decoded;
   // A host's states need conditional writes where two invocations may hold its records at once: CloudWatch
   // Logs runs envelopes concurrently, whether it invokes the function or feeds the stream. A Kinesis shard
   // partitioned by host gives a host's records to one invocation at a time.
@@ -221,21 +126,58 @@ export async function detectUnits(
     viaCloudWatch,
   );
 
-  if (quarantined.length > 0) {
-    try {
-      // In input order: transport errors are found while opening, line errors while decoding.
-      const order = quarantined
-        .map((_, i) => i)
-        .sort((a, b) => quarantineUnit[a]! - quarantineUnit[b]! || a - b);
-      await deps.quarantine.put(order.map((i) => quarantined[i]!));
-    } catch (error) {
-      fail(Math.min(...quarantineUnit), asDetectorError(error, "quarantine"));
+  // Events a downstream call refused for good: their records are set aside with the reason, once each.
+  const setAside = [...decoded.quarantined];
+  const poisonedUnits = new Set<number>();
+  for (const { event, unit, error } of carried.poisoned) {
+    const eventId = typeof event === "string" ? event : event.source.eventId;
+    const reason = `refused downstream, not retryable: ${error.message}`;
+    if (eventUnit.has(eventId)) {
+      if (poisonedUnits.has(unit)) continue;
+      poisonedUnits.add(unit);
+      const u = units[unit]!;
+      setAside.push({
+        record: { reason, raw: u.raw, source: { trigger: deps.trigger, id: u.id, origin: u.origin } },
+        unit,
+      });
+    } else if (typeof event !== "string") {
+      // A waiting utility of an earlier invocation: its record is gone; the event itself is the evidence.
+      setAside.push({
+        record: {
+          reason,
+          raw: Buffer.from(JSON.stringify(event), "utf8"),
+          source: { trigger: deps.trigger, id: eventId, origin: event.host.name },
+        },
+        unit: 0,
+      });
     }
   }
-  return { counters, failedFrom, errors, quarantined, ...carried };
+  setAside.sort((a, b) => a.unit - b.unit);
+  const quarantined = setAside.map((q) => q.record);
+  if (quarantined.length > 0) {
+    try {
+      await deps.quarantine.put(quarantined, limits);
+    } catch (error) {
+      // Whatever was not confirmed goes again with its record (the queue may then hold a line twice).
+      let first = setAside[0]!.unit;
+      for (const q of setAside) if (q.unit < first) first = q.unit;
+      fail(first, asDetectorError(error, "quarantine"));
+    }
+  }
+  const { poisoned: _, ...delivered } = carried;
+  return { counters, failedFrom, errors, quarantined, ...delivered };
 }
 
-type Delivered = Pick<DetectionReport, "published" | "alreadyDelivered" | "unmarked" | "pending">;
+type Delivered = Pick<DetectionReport, "published" | "alreadyDelivered" | "unmarked" | "pending"> & {
+  readonly poisoned: readonly Poisoned[];
+};
+
+/** An event (or its event id) that failed for good downstream: its unit is set aside with the reason. */
+interface Poisoned {
+  readonly event: ExecEvent | string;
+  readonly unit: number;
+  readonly error: DetectorError;
+}
 
 /** A pass may meet a concurrent invocation's write of a host's state; so many passes, then the batch fails. */
 const MAX_PASSES = 3;
@@ -269,6 +211,7 @@ async function carryOver(
   let alreadyDelivered = 0;
   const published: Alert[] = [];
   const unmarked: { alert: Alert; error: DetectorError }[] = [];
+  const poisoned: Poisoned[] = [];
 
   // Every host of the batch: its stored parts are merged, its waiting utilities judged again when due.
   const hosts = new Set<string>();
@@ -291,7 +234,7 @@ async function carryOver(
   } catch (error) {
     // Nothing could be read: the whole batch goes again.
     fail(0, asDetectorError(error, "lineage store"));
-    return { published, alreadyDelivered, unmarked, pending };
+    return { published, alreadyDelivered, unmarked, pending, poisoned };
   }
   let hostStates = decodeStates([...hosts], read.pending, () => pending.corruptStates++);
   // What the passes wrote, over what was read: a later pass resolves lineage against it.
@@ -323,17 +266,17 @@ async function carryOver(
           if (!known.has(key)) known.set(key, record);
       } catch (error) {
         fail(0, asDetectorError(error, "lineage store"));
-        return { published, alreadyDelivered, unmarked, pending };
+        return { published, alreadyDelivered, unmarked, pending, poisoned };
       }
       for (const key of unread) readKeys.add(key);
     }
 
     let detection: BatchDetection;
     try {
-      detection = await detectBatch(input, deps, counters, known);
+      detection = await detectBatch(input, deps, counters, known, limits);
     } catch (error) {
       fail(0, asDetectorError(error, "lineage"));
-      return { published, alreadyDelivered, unmarked, pending };
+      return { published, alreadyDelivered, unmarked, pending, poisoned };
     }
     for (const [id, snapshot] of encodeSnapshots(detection.snapshots)) snapshots.set(id, snapshot);
 
@@ -342,7 +285,7 @@ async function carryOver(
       waitingOf(orphan.host.name).set.set(orphan.source.eventId, waitingOrphan(orphan, now));
     for (const utility of detection.settled)
       waitingOf(utility.host.name).set.set(utility.source.eventId, waitingSettled(utility, now));
-    let rejudged: Alert[] = [];
+    let rejudged: { alerts: Alert[]; unjudged: Unjudged[] };
     try {
       // The stored waiting utilities once per invocation; this pass's new orphans every pass.
       rejudged = await judgeWaiting(
@@ -354,18 +297,28 @@ async function carryOver(
         now,
         waitingOf,
         pending,
+        limits,
       );
     } catch (error) {
       fail(0, asDetectorError(error, "lineage store"));
-      return { published, alreadyDelivered, unmarked, pending };
+      return { published, alreadyDelivered, unmarked, pending, poisoned };
     }
-    const ordered = [...detection.alerts, ...rejudged]
+    // A hit dedup could not record: retryable, its unit goes again (waiting utilities belong to unit 0);
+    // not retryable (a value the store refuses), its record is set aside and the batch goes on.
+    for (const { event, error } of [...detection.unjudged, ...rejudged.unjudged]) {
+      const unit = eventUnit.get(event.source.eventId) ?? 0;
+      if (error.retryable) fail(unit, error);
+      else poisoned.push({ event, unit, error });
+    }
+    const ordered = [...detection.alerts, ...rejudged.alerts]
       .map((alert) => ({ alert, unit: eventUnit.get(alert.source.eventId) ?? 0 }))
       .sort((a, b) => a.unit - b.unit);
-    const delivery = await deliverAlerts(ordered, deps, limits);
+    const delivery = await deliverAlerts(ordered, deps, limits, redeliveredFrom());
     published.push(...delivery.published);
     unmarked.push(...delivery.unmarked);
     alreadyDelivered += delivery.alreadyDelivered;
+    for (const { alert, unit, error } of delivery.poisoned)
+      poisoned.push({ event: alert.source.eventId, unit, error });
     if (delivery.failed) fail(delivery.failed.unit, delivery.failed.error);
 
     // The write round, after the publishes (a redelivery from a failed one rebuilds the same records anyway):
@@ -392,7 +345,7 @@ async function carryOver(
       if (pass === 1) await evictExits(exits, deps.store);
     } catch (error) {
       fail(0, asDetectorError(error, "lineage store"));
-      return { published, alreadyDelivered, unmarked, pending };
+      return { published, alreadyDelivered, unmarked, pending, poisoned };
     }
     if (conflicts.length === 0) break;
     pending.conflicts += conflicts.length;
@@ -419,12 +372,12 @@ async function carryOver(
       );
     } catch (error) {
       fail(0, asDetectorError(error, "lineage store"));
-      return { published, alreadyDelivered, unmarked, pending };
+      return { published, alreadyDelivered, unmarked, pending, poisoned };
     }
     parts = fragments.filter((f) => again.has(f.fragment.host));
     batchEvents = [];
   }
-  return { published, alreadyDelivered, unmarked, pending };
+  return { published, alreadyDelivered, unmarked, pending, poisoned };
 }
 
 /**
@@ -440,7 +393,8 @@ async function judgeWaiting(
   now: number,
   waitingOf: (host: string) => WaitingChanges,
   pending: PendingReport,
-): Promise<Alert[]> {
+  limits: DeliveryLimits,
+): Promise<{ alerts: Alert[]; unjudged: Unjudged[] }> {
   const oldest = oldestWritten(detection.records);
   // A new orphan is walked at once: judged from the lineage its head stored when its SYSCALL came (an
   // earlier invocation), it may have a parent in the store by now. Orphans are few, and this walk is the one
@@ -455,7 +409,7 @@ async function judgeWaiting(
       else due.push(d);
     }
   }
-  if (due.length === 0) return [];
+  if (due.length === 0) return { alerts: [], unjudged: [] };
   const fetch = async (keys: readonly string[]) => {
     const found = new Map<string, ProcessRecord>();
     const rest: string[] = [];
@@ -472,7 +426,7 @@ async function judgeWaiting(
     fetch,
   );
   const emitted = new Set(detection.alerts.map((a) => a.id));
-  const alerts: Alert[] = [];
+  const hits: Hit[] = [];
   for (const { entry, final } of due) {
     const { event } = entry;
     const id = event.source.eventId;
@@ -481,8 +435,7 @@ async function judgeWaiting(
     const verdict = evaluate(event, lineage, deps.rule);
     pending.rejudged++;
     if (verdict !== undefined) {
-      const alert = await judge(event, lineage, verdict, deps, counters, emitted);
-      if (alert !== undefined) alerts.push(alert);
+      hits.push({ event, lineage, verdict });
       changes.removed.add(id);
       changes.set.delete(id);
     } else if (final) {
@@ -497,7 +450,7 @@ async function judgeWaiting(
     }
     // Else it keeps waiting for what its lineage still misses.
   }
-  return alerts;
+  return judgeHits(hits, deps.dedup, counters, emitted, limits);
 }
 
 function addPendingCounters(into: PendingReport, from: PendingCounters): void {

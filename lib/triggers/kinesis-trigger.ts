@@ -1,6 +1,7 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
 import { openKinesisPayload } from "../telemetry/transport.js";
-import { type DeliveryUnit, type DetectionDeps, detectUnits } from "./detect-units.js";
+import type { DeliveryUnit } from "./delivery-unit.js";
+import { type DetectionDeps, detectUnits } from "./detect-units.js";
 import { type Observability, observeReport } from "./observe-report.js";
 import { type RunContext, runLimits } from "./run-limits.js";
 
@@ -12,23 +13,63 @@ export interface KinesisTriggerDeps extends Omit<DetectionDeps, "trigger">, Obse
  * Kinesis Data Streams → detection. Reports `batchItemFailures` from the first record that must be
  * delivered again (ReportBatchItemFailures): Lambda retries from the lowest reported sequence number, so the
  * records before it are never processed twice.
+ *
+ * Records are opened in slices that keep the inflated bytes held under the invocation's budget
+ * (lib/triggers/budgets.ts): a slice is detected, delivered and written before the next is opened, so 30
+ * gzip records of 16 KB that inflate to 16 MiB each never sit in memory together. A slice sees what the
+ * previous one wrote, as a later invocation would. Past the deadline no slice starts; the first record not
+ * started is reported for redelivery.
  */
 export function makeKinesisHandler(deps: KinesisTriggerDeps) {
   return async (event: KinesisStreamEvent, context?: RunContext): Promise<KinesisStreamBatchResponse> => {
     const limits = runLimits(Date.now, context);
-    const before = deps.storeCalls?.() ?? 0;
-    const units: DeliveryUnit[] = event.Records.map((record) => {
-      const raw = Buffer.from(record.kinesis.data, "base64");
-      return {
-        id: record.kinesis.sequenceNumber,
-        origin: record.kinesis.partitionKey,
-        raw,
-        payload: openKinesisPayload(raw, record.kinesis.partitionKey, deps.maxDecompressedBytes),
-      };
-    });
-    const report = await detectUnits(units, { ...deps, trigger: "kinesis" }, limits);
-    observeReport(report, deps, before);
-    const failed = report.failedFrom === undefined ? undefined : event.Records[report.failedFrom];
+    const records = event.Records;
+    let failedFrom: number | undefined;
+    for (let from = 0; from < records.length; ) {
+      if (from > 0 && limits.now() > limits.deadline) {
+        deps.logger.warn("deadline reached between slices of the batch; the rest will be delivered again", {
+          failedFrom: from,
+          records: records.length,
+        });
+        failedFrom = from;
+        break;
+      }
+      const before = deps.storeCalls?.() ?? 0;
+      const units = openSlice(records, from, deps);
+      const report = await detectUnits(units, { ...deps, trigger: "kinesis" }, limits);
+      observeReport(report, deps, before);
+      if (report.failedFrom !== undefined) {
+        failedFrom = from + report.failedFrom;
+        break;
+      }
+      from += units.length;
+    }
+    const failed = failedFrom === undefined ? undefined : records[failedFrom];
     return { batchItemFailures: failed ? [{ itemIdentifier: failed.kinesis.sequenceNumber }] : [] };
   };
+}
+
+/**
+ * Records from `from` on, opened in order until their inflated bytes would pass the budget; the first
+ * always opens (its own cap, MAX_DECOMPRESSED_BYTES, bounds it).
+ */
+function openSlice(
+  records: KinesisStreamEvent["Records"],
+  from: number,
+  deps: KinesisTriggerDeps,
+): DeliveryUnit[] {
+  const units: DeliveryUnit[] = [];
+  let opened = 0;
+  for (let i = from; i < records.length; i++) {
+    const record = records[i]!;
+    const raw = Buffer.from(record.kinesis.data, "base64");
+    const payload = openKinesisPayload(raw, record.kinesis.partitionKey, deps.maxDecompressedBytes);
+    if (payload.kind === "messages") {
+      // The record that would pass the budget is opened again, first of the next slice.
+      if (units.length > 0 && opened + payload.openedBytes > deps.budgets.maxOpenedBytesPerBatch) break;
+      opened += payload.openedBytes;
+    }
+    units.push({ id: record.kinesis.sequenceNumber, origin: record.kinesis.partitionKey, raw, payload });
+  }
+  return units;
 }

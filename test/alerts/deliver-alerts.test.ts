@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Alert } from "../../lib/alerts/alert.js";
-import { deliverAlerts } from "../../lib/alerts/deliver-alerts.js";
+import { deliverAlerts, MAX_CONCURRENT_DELIVERIES } from "../../lib/alerts/deliver-alerts.js";
 import {
   type ClaimResult,
   type DeliveryClaims,
@@ -59,22 +59,84 @@ describe("deliverAlerts", () => {
     expect(publisher.published).toEqual(["a", "b"]);
   });
 
-  it("a failed publish fails from its unit, releases the claim, and tries nothing after it", async () => {
+  it("a failed publish fails from its unit, releases the claim, and starts nothing after it", async () => {
     const c = clock();
     const claims = new MemoryDeliveryClaims(c.now);
     const publisher = recordingPublisher({ b: 1 });
-    const items = [
-      { alert: alert("a"), unit: 0 },
-      { alert: alert("b"), unit: 4 },
-      { alert: alert("c"), unit: 9 },
-    ];
+    // More alerts than run at once: those in flight when b fails finish, no later one starts.
+    const ids = ["a", "b", ...Array.from({ length: 3 * MAX_CONCURRENT_DELIVERIES }, (_, i) => `x${i}`)];
+    const items = ids.map((id, i) => ({ alert: alert(id), unit: i * 2 }));
     const first = await deliverAlerts(items, { publisher, claims }, limits(c));
-    expect(first.failed).toMatchObject({ unit: 4, error: { retryable: true } });
-    expect(publisher.published).toEqual(["a"]);
-    // The redelivery (from unit 4) claims b at once: the failed attempt released it.
+    expect(first.failed).toMatchObject({ unit: 2, error: { retryable: true } });
+    // Those in flight when b failed went out; the rest of the batch did not start.
+    const went = publisher.published.length;
+    expect(publisher.published).toEqual(ids.filter((id) => id !== "b").slice(0, went));
+    expect(went).toBeLessThan(2 * MAX_CONCURRENT_DELIVERIES);
+    // The redelivery (from unit 2) claims b at once: the failed attempt released it; those of later units
+    // that went out are found posted.
     const retry = await deliverAlerts(items.slice(1), { publisher, claims }, limits(c));
     expect(retry.failed).toBeUndefined();
-    expect(publisher.published).toEqual(["a", "b", "c"]);
+    expect(retry.alreadyDelivered).toBe(went - 1);
+    expect([...publisher.published].sort()).toEqual([...ids].sort());
+  });
+
+  it("alerts go out concurrently, never more than the bound at once", async () => {
+    const c = clock();
+    const claims = new MemoryDeliveryClaims(c.now);
+    let inFlight = 0;
+    let most = 0;
+    const publisher = {
+      publish: async () => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        inFlight--;
+      },
+    };
+    const items = Array.from({ length: 40 }, (_, i) => ({ alert: alert(`a${i}`), unit: i }));
+    const report = await deliverAlerts(items, { publisher, claims }, limits(c));
+    expect(report.published).toHaveLength(40);
+    expect(most).toBe(MAX_CONCURRENT_DELIVERIES);
+  });
+
+  it("past the deadline nothing starts: the first alert not started fails its unit", async () => {
+    const c = clock();
+    const claims = new MemoryDeliveryClaims(c.now);
+    const publisher = recordingPublisher();
+    const items = [
+      { alert: alert("a"), unit: 3 },
+      { alert: alert("b"), unit: 5 },
+    ];
+    const report = await deliverAlerts(items, { publisher, claims }, limits(c, -1));
+    expect(report.failed).toMatchObject({ unit: 3, error: { retryable: true } });
+    expect(publisher.published).toEqual([]);
+  });
+
+  it("an alert the topic refuses for good is reported poisoned; the others go out, nothing fails", async () => {
+    const c = clock();
+    const claims = new MemoryDeliveryClaims(c.now);
+    const published: string[] = [];
+    const publisher = {
+      publish: async (a: Alert) => {
+        if (a.id === "b")
+          throw new DetectorError("SNS Publish failed: InvalidParameterException", { retryable: false });
+        published.push(a.id);
+      },
+    };
+    const items = ["a", "b", "c"].map((id, i) => ({ alert: alert(id), unit: i }));
+    const report = await deliverAlerts(items, { publisher, claims }, limits(c));
+    expect(report.failed).toBeUndefined();
+    expect(report.poisoned.map((p) => [p.alert.id, p.unit, p.error.retryable])).toEqual([["b", 1, false]]);
+    expect(published.sort()).toEqual(["a", "c"]);
+  });
+
+  it("stopAt: alerts of that unit and later are left to the redelivery", async () => {
+    const c = clock();
+    const claims = new MemoryDeliveryClaims(c.now);
+    const publisher = recordingPublisher();
+    const items = ["a", "b", "c"].map((id, i) => ({ alert: alert(id), unit: i }));
+    const report = await deliverAlerts(items, { publisher, claims }, limits(c), 1);
+    expect(report.failed).toBeUndefined();
+    expect(publisher.published).toEqual(["a"]);
   });
 
   it("published but the mark fails after its retries: reported unmarked, not failed", async () => {

@@ -222,6 +222,7 @@ export async function runStorePhase(input: StoreInput, batchSize = STORE_BATCH_S
         TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:netutil-detector-bench",
         QUARANTINE_QUEUE_URL:
           "https://sqs.us-east-1.amazonaws.com/123456789012/netutil-detector-bench-quarantine",
+        QUARANTINE_BUCKET: "netutil-detector-bench-quarantine",
       }),
       {
         dynamodb: local.client,

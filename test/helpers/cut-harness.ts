@@ -189,6 +189,7 @@ export function bundleEnvironment(endpoint: string, tableName: string): Record<s
     TABLE_NAME: tableName,
     TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:netutil-detector-ci-alerts",
     QUARANTINE_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/netutil-detector-ci-quarantine",
+    QUARANTINE_BUCKET: "netutil-detector-ci-quarantine",
     AWS_REGION: "us-east-1",
     AWS_ACCESS_KEY_ID: "local",
     AWS_SECRET_ACCESS_KEY: "local",

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import {
   RequestThrottled,
   SendMessageBatchCommand,
@@ -9,7 +11,9 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { DetectorError } from "../../lib/errors.js";
 import type { QuarantinedRecord } from "../../lib/quarantine/quarantine-sink.js";
+import { S3OverflowStore } from "../../lib/quarantine/s3-overflow-store.js";
 import {
+  MAX_CONCURRENT_SENDS,
   QUARANTINE_RAW_KEEP_BYTES,
   type QuarantineMessage,
   SQS_MAX_BATCH_BYTES,
@@ -17,11 +21,14 @@ import {
 } from "../../lib/quarantine/sqs-quarantine.js";
 
 const QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/netutil-quarantine";
+const BUCKET = "netutil-quarantine-overflow";
 const sqs = mockClient(SQSClient);
+const s3 = mockClient(S3Client);
 let sleeps: number[] = [];
 
 beforeEach(() => {
   sqs.reset();
+  s3.reset();
   sleeps = [];
 });
 
@@ -34,6 +41,14 @@ function quarantine(): SqsQuarantine {
         sleeps.push(ms);
       },
     },
+  });
+}
+
+function withOverflow(): SqsQuarantine {
+  return new SqsQuarantine({
+    client: new SQSClient({ region: "eu-west-1" }),
+    queueUrl: QUEUE_URL,
+    overflow: new S3OverflowStore({ client: new S3Client({ region: "eu-west-1" }), bucket: BUCKET }),
   });
 }
 
@@ -82,6 +97,8 @@ describe("SqsQuarantine", () => {
         source: { trigger: "kinesis", id: `seq-${i}`, line: i, origin: "web-01" },
         rawBase64: Buffer.from(`line ${i}`).toString("base64"),
         rawBytes: `line ${i}`.length,
+        rawSha256: createHash("sha256").update(`line ${i}`).digest("hex"),
+        rawObject: null,
         truncated: false,
       }),
       MessageAttributes: {
@@ -127,6 +144,45 @@ describe("SqsQuarantine", () => {
     expect(kept.length).toBe(QUARANTINE_RAW_KEEP_BYTES);
     expect(kept.equals(raw.subarray(0, QUARANTINE_RAW_KEEP_BYTES))).toBe(true);
     expect(entries![0]!.MessageBody!.length).toBeLessThanOrEqual(256 * 1024);
+  });
+
+  it("with an overflow bucket, a 300 KiB record goes to S3 byte for byte and the message points to it", async () => {
+    sqs.on(SendMessageBatchCommand).callsFake(acceptAll);
+    s3.on(PutObjectCommand).resolves({});
+    const raw = Buffer.concat([Buffer.from([0xff, 0xfe, 0xc3]), Buffer.alloc(300 * 1024, "a")]);
+    const sha = createHash("sha256").update(raw).digest("hex");
+    await withOverflow().put([record(0, { raw }), record(1)]);
+
+    const key = `quarantine/${sha.slice(0, 2)}/${sha}`;
+    const puts = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
+    expect(puts).toEqual([
+      {
+        Bucket: BUCKET,
+        Key: key,
+        Body: raw,
+        ContentType: "application/octet-stream",
+        ChecksumSHA256: Buffer.from(sha, "hex").toString("base64"),
+      },
+    ]);
+    const entries = inputs()[0]?.Entries;
+    expect(body(entries, 0)).toMatchObject({
+      rawBase64: "",
+      rawBytes: raw.length,
+      rawSha256: sha,
+      rawObject: { bucket: BUCKET, key },
+      truncated: false,
+    });
+    // A small record stays in its message.
+    expect(body(entries, 1)).toMatchObject({ rawObject: null, truncated: false });
+  });
+
+  it("an overflow upload that fails fails the put, retryably, before any message points to nothing", async () => {
+    sqs.on(SendMessageBatchCommand).callsFake(acceptAll);
+    s3.on(PutObjectCommand).rejects(Object.assign(new Error("denied"), { name: "AccessDenied" }));
+    await expect(
+      withOverflow().put([record(0, { raw: Buffer.alloc(QUARANTINE_RAW_KEEP_BYTES + 1) })]),
+    ).rejects.toMatchObject({ retryable: true, context: { bucket: BUCKET } });
+    expect(inputs()).toEqual([]);
   });
 
   it("still fits when the reason and source are at their longest", async () => {
@@ -243,15 +299,29 @@ describe("SqsQuarantine", () => {
     expect(sleeps).toEqual([]);
   });
 
-  it("stops at the first chunk that fails: later records are redelivered with it", async () => {
-    sqs.on(SendMessageBatchCommand).resolves({
-      Successful: [],
-      Failed: Array.from({ length: 10 }, (_, i) => ({ Id: `r${i}`, SenderFault: true, Code: "X" })),
+  it("a chunk that fails fails the put; chunks in flight finish, none starts after it", async () => {
+    // The first chunk is refused at once; the others take a while, as real calls do.
+    sqs.on(SendMessageBatchCommand).callsFake(async (input: SendMessageBatchCommandInput) => {
+      if (input.Entries?.[0]?.Id === "r0")
+        return { ...acceptAll(input), Failed: [{ Id: "r0", SenderFault: true, Code: "X" }] };
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return acceptAll(input);
     });
-    await expect(quarantine().put(Array.from({ length: 15 }, (_, i) => record(i)))).rejects.toBeInstanceOf(
+    await expect(quarantine().put(Array.from({ length: 100 }, (_, i) => record(i)))).rejects.toBeInstanceOf(
       DetectorError,
     );
-    expect(inputs()).toHaveLength(1);
+    // Ten chunks: the first MAX_CONCURRENT_SENDS started together, the rest never did.
+    expect(inputs().map((input) => input.Entries?.[0]?.Id)).toEqual(
+      Array.from({ length: MAX_CONCURRENT_SENDS }, (_, i) => `r${i * 10}`),
+    );
+  });
+
+  it("past the deadline no call starts: the put fails, retryably", async () => {
+    sqs.on(SendMessageBatchCommand).callsFake(acceptAll);
+    await expect(quarantine().put([record(0)], { now: () => 2, deadline: 1 })).rejects.toMatchObject({
+      retryable: true,
+    });
+    expect(inputs()).toEqual([]);
   });
 
   it("wraps a failed call in a retryable DetectorError with its cause", async () => {

@@ -23,6 +23,7 @@ beforeAll(async () => {
     TABLE_NAME: dynamo.tableName,
     TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:netutil-detector-ci-alerts",
     QUARANTINE_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/netutil-detector-ci-quarantine",
+    QUARANTINE_BUCKET: "netutil-detector-ci-quarantine",
     AWS_REGION: "us-east-1",
     AWS_ACCESS_KEY_ID: "local",
     AWS_SECRET_ACCESS_KEY: "local",
