@@ -7,6 +7,8 @@ import { type RunContext, runLimits } from "./run-limits.js";
 
 export interface CloudWatchLogsTriggerDeps extends Omit<DetectionDeps, "trigger">, Observability {
   readonly maxDecompressedBytes: number;
+  /** The clock the deadline is kept by: Date.now, or a test's. */
+  readonly clock?: () => number;
 }
 
 /**
@@ -16,7 +18,7 @@ export interface CloudWatchLogsTriggerDeps extends Omit<DetectionDeps, "trigger"
  */
 export function makeCloudWatchLogsHandler(deps: CloudWatchLogsTriggerDeps) {
   return async (event: CloudWatchLogsEvent, context?: RunContext): Promise<void> => {
-    const limits = runLimits(Date.now, context);
+    const limits = runLimits(deps.clock ?? Date.now, context);
     const before = deps.storeCalls?.() ?? 0;
     const raw = Buffer.from(event.awslogs.data, "base64");
     const opened = openCloudWatchEnvelope(raw, deps.maxDecompressedBytes);

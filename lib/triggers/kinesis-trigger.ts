@@ -7,6 +7,8 @@ import { type RunContext, runLimits } from "./run-limits.js";
 
 export interface KinesisTriggerDeps extends Omit<DetectionDeps, "trigger">, Observability {
   readonly maxDecompressedBytes: number;
+  /** The clock the deadline is kept by: Date.now, or a test's. */
+  readonly clock?: () => number;
 }
 
 /**
@@ -22,7 +24,7 @@ export interface KinesisTriggerDeps extends Omit<DetectionDeps, "trigger">, Obse
  */
 export function makeKinesisHandler(deps: KinesisTriggerDeps) {
   return async (event: KinesisStreamEvent, context?: RunContext): Promise<KinesisStreamBatchResponse> => {
-    const limits = runLimits(Date.now, context);
+    const limits = runLimits(deps.clock ?? Date.now, context);
     const records = event.Records;
     let failedFrom: number | undefined;
     for (let from = 0; from < records.length; ) {
