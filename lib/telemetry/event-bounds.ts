@@ -158,7 +158,10 @@ const hostId = (path: string, id: string): string | undefined =>
     ? `${path} is ${id.length} characters long (max ${HOST_MAX_CHARS}): ${shown(id, 0)}`
     : text(path, id);
 
-/** A lone surrogate: invalid Unicode, which UTF-8 cannot encode (Buffer turns it into U+FFFD, AWS refuses it). */
+/**
+ * A lone surrogate is invalid Unicode, which UTF-8 cannot encode: Buffer writes U+FFFD in its place (the stored
+ * value is not the one matched), and encodeURIComponent, which the SDK's query protocol (SNS) uses, throws.
+ */
 const text = (path: string, value: string): string | undefined =>
   wellFormed(value) ? undefined : notWellFormed(path, value);
 
