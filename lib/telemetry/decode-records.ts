@@ -1,5 +1,6 @@
 import type { DecodeContext, DecodeOutput, JsonDecoder, RawRecord, TextLineDecoder } from "./decoder.js";
 import { internalError, malformed } from "./decoder.js";
+import { eventOutOfBounds, exitOutOfBounds } from "./event-bounds.js";
 import type { FramedRecord } from "./framing.js";
 import type { InputFormat } from "./input-format.js";
 import { type AuditdDecoderOptions, createAuditdDecoder } from "./sources/auditd.js";
@@ -69,8 +70,11 @@ export function createRecordDecoder(
     }
     const decoder = jsonDecoders.find((d) => d.matches(value));
     if (decoder !== undefined) {
-      if (decoder.decodeAll) safelyAll(decoder, value, record, ctx, out);
-      else out.push(safely(decoder, value, record, ctx));
+      if (decoder.decodeAll) {
+        const from = out.length;
+        safelyAll(decoder, value, record, ctx, out);
+        boundAll(out, from, decoder.format, record.text);
+      } else out.push(bound(safely(decoder, value, record, ctx), decoder.format, record.text));
       return;
     }
     const wrapped = auto && !nested ? shipperLine(value) : undefined;
@@ -99,7 +103,7 @@ export function createRecordDecoder(
       decodeJson(record, out, nested);
     } else {
       const text = textDecoders.find((d) => d.matchesText(record.text));
-      if (text !== undefined) out.push(safelyText(text, record, ctx));
+      if (text !== undefined) out.push(bound(safelyText(text, record, ctx), text.format, record.text));
       else if (jsonDecoders.length > 0 && !auto) decodeJson(record, out, nested);
       else
         out.push(malformed(record, "unrecognised record: not an audit line, JSON, or a known text format"));
@@ -107,21 +111,25 @@ export function createRecordDecoder(
   };
 
   const auditdPush = (record: FramedRecord, out: DecodeOutput[]) => {
+    const from = out.length;
     try {
       auditd.push(record, out);
     } catch (error) {
       out.push(internalError(record, "auditd", error));
     }
+    boundAll(out, from, "auditd", AUDITD_RAW);
   };
 
   return {
     push: (record: FramedRecord, out: DecodeOutput[]) => push(record, out),
     flush(out: DecodeOutput[]) {
+      const from = out.length;
       try {
         auditd.flush(out);
       } catch (error) {
         out.push(internalError({ text: "", line: 0 }, "auditd", error));
       }
+      boundAll(out, from, "auditd", AUDITD_RAW);
     },
     takeOpen: () => auditd.takeOpen(),
   };
@@ -144,6 +152,31 @@ function firstSignificant(text: string): string {
     if (c !== " " && c !== "\t") return c;
   }
   return "";
+}
+
+/**
+ * The raw text of an auditd event that fails its bounds. Its lines were digested as they came (the event holds a
+ * few strings, not its lines), and each line's own values were checked then (a timestamp, a pid, a lone
+ * surrogate fail their line, which is set aside whole): what can still fail here (the host the decoder was
+ * given) is not in any line. The reason and the event's position say where it was.
+ */
+const AUDITD_RAW = "";
+
+/**
+ * An event or process exit with a value out of range (event-bounds.ts) becomes a malformed output in its
+ * place: that one event is set aside with the reason, and the stores and formatters never see the value.
+ */
+function bound(output: DecodeOutput, format: string, raw: string): DecodeOutput {
+  let reason: string | undefined;
+  if (output.kind === "event") reason = eventOutOfBounds(output.event);
+  else if (output.kind === "skipped" && output.exit !== undefined) reason = exitOutOfBounds(output.exit);
+  if (reason === undefined) return output;
+  return malformed({ text: raw, line: output.line }, `${format}: invalid value: ${reason}`);
+}
+
+/** `bound` on every output from `from` on (a record that yields several: osquery batches, auditd). */
+function boundAll(out: DecodeOutput[], from: number, format: string, raw: string): void {
+  for (let i = from; i < out.length; i++) out[i] = bound(out[i]!, format, raw);
 }
 
 /** A decoder bug must cost one record, not the batch. */

@@ -2,13 +2,15 @@
  * No input makes a decoder throw. createRecordDecoder catches a throw so that a decoder bug costs one record,
  * not the batch, and marks that record `internal`; a property that only checked the output's kind would pass
  * over a decoder that throws on half its inputs. These properties feed every format real sample lines,
- * mutated, and fail on any internal error.
+ * mutated, and fail on any internal error, or on any event or process exit with a value out of range
+ * (event-bounds.ts): those must come out malformed, never reach the stores.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createRecordDecoder } from "../../lib/telemetry/decode-records.js";
 import type { DecodeOutput } from "../../lib/telemetry/decoder.js";
+import { eventOutOfBounds, exitOutOfBounds } from "../../lib/telemetry/event-bounds.js";
 import { INPUT_FORMATS, type InputFormat } from "../../lib/telemetry/input-format.js";
 import { ecsDecoder } from "../../lib/telemetry/sources/ecs.js";
 import { samplePath, telemetrySampleFiles } from "../helpers/samples.js";
@@ -64,14 +66,49 @@ const internalErrors = (out: readonly DecodeOutput[]) =>
     .filter((o) => o.kind === "malformed" && o.internal === true)
     .map((o) => o.kind === "malformed" && o.reason);
 
+/** Why each event or exit of the outputs is out of range (none, when the bounds are enforced). */
+const outOfBounds = (out: readonly DecodeOutput[]) =>
+  out.flatMap((o) => {
+    const reason =
+      o.kind === "event"
+        ? eventOutOfBounds(o.event)
+        : o.kind === "skipped" && o.exit !== undefined
+          ? exitOutOfBounds(o.exit)
+          : undefined;
+    return reason === undefined ? [] : [reason];
+  });
+
 /** The sample lines a format's decoder recognises (decodes or skips), so its properties reach deep into it. */
 const ownLines = (format: InputFormat): string[] =>
   sampleLines.filter((line) => decodeAll(format, [line]).some((o) => o.kind !== "malformed"));
 
+/** Values just outside a bound (event-bounds.ts), which real telemetry never holds and a forger might. */
+const OUT_OF_RANGE: readonly unknown[] = [
+  1e300,
+  -1,
+  2 ** 31,
+  2 ** 53 + 2,
+  "9999999999999999",
+  "99999999999999.000:1",
+  "+275760-09-13T00:00:00.000Z",
+  "\ud800",
+  "x\udc00",
+  "",
+];
+
 /** A JSON line with one value somewhere inside replaced, or the line cut, spliced or re-typed. */
 const mutated = (lines: readonly string[]) =>
   fc
-    .tuple(fc.constantFrom(...lines), fc.nat(), fc.anything(), fc.nat(), fc.string({ maxLength: 8 }))
+    .tuple(
+      fc.constantFrom(...lines),
+      fc.nat(),
+      fc.oneof(
+        { arbitrary: fc.anything(), weight: 3 },
+        { arbitrary: fc.constantFrom(...OUT_OF_RANGE), weight: 1 },
+      ),
+      fc.nat(),
+      fc.string({ maxLength: 8 }),
+    )
     .map(([line, at, junk, cut, insert]) => {
       try {
         const value: unknown = JSON.parse(line);
@@ -107,7 +144,9 @@ function assertNoInternalErrors(format: InputFormat, numRuns: number) {
   expect(lines.length, `sample lines ${format} recognises`).toBeGreaterThan(0);
   fc.assert(
     fc.property(fc.array(anyLine(lines), { minLength: 1, maxLength: 12 }), (batch) => {
-      expect(internalErrors(decodeAll(format, batch))).toEqual([]);
+      const out = decodeAll(format, batch);
+      expect(internalErrors(out)).toEqual([]);
+      expect(outOfBounds(out)).toEqual([]);
     }),
     { seed: SEED, numRuns },
   );
@@ -134,7 +173,7 @@ describe("every decoder, on real sample lines mutated", () => {
       ).toBe(true);
   });
 
-  it.each(INPUT_FORMATS)("%s: no record ends as an internal error", (format) => {
+  it.each(INPUT_FORMATS)("%s: no record ends as an internal error or an event out of range", (format) => {
     assertNoInternalErrors(format, format === "auto" ? 1000 : 300);
   });
 

@@ -6,6 +6,7 @@
  * pattern can backtrack. Values are kept as logged; turning hex into text is auditd-values.ts's job, because
  * only some fields are hex-encoded and the scanner cannot tell a hex argument from a number.
  */
+import { isTimeInRange, timeOutOfRange } from "../event-bounds.js";
 
 const TAB = 0x09;
 const GS = 0x1d;
@@ -198,9 +199,12 @@ export const parseAuditHeader = (text: string): AuditHeader | string => {
   i += 2;
   if (i < n && !isBlank(text.charCodeAt(i)) && i < trimmedEnd(text)) return NOT_AN_AUDIT_RECORD;
 
+  const time = seconds * 1000 + millis;
+  // Twelve digits of seconds reach the year 33658; the kernel's clock ends in 2262 (event-bounds.ts).
+  if (!isTimeInRange(time)) return `msg=audit(…) header: ${timeOutOfRange("time", time)}`;
   const header: AuditHeader = {
     type,
-    time: seconds * 1000 + millis,
+    time,
     stamp: text.slice(stampStart, stampEnd),
     serial,
     bodyStart: i,

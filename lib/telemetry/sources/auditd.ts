@@ -19,6 +19,7 @@
  */
 import type { DecodeContext, DecodeOutput, Decoder, RawRecord } from "../decoder.js";
 import { malformed } from "../decoder.js";
+import { isPidInRange, isWellFormedText, loneSurrogateAt, pidOutOfRange } from "../event-bounds.js";
 import {
   type AuditFragment,
   buildFragment,
@@ -202,6 +203,14 @@ class AuditdRecordDecoder implements AuditdDecoder {
     const header = parseAuditHeader(text);
     if (typeof header === "string") {
       out.push(malformed(record, header));
+      return;
+    }
+    if (!isWellFormedText(text)) {
+      // auditd writes bytes, and UTF-8 cannot hold a lone surrogate: the line came through JSON (a CloudWatch
+      // Logs message, a shipper's wrapper) that forged one. Refused here, the line is set aside whole.
+      const at = loneSurrogateAt(text);
+      this.#damage(header, record.line, out);
+      out.push(malformed(record, `not well-formed Unicode: a lone surrogate at column ${at + 1}`));
       return;
     }
     const host = header.node ?? this.#defaultHost;
@@ -389,8 +398,10 @@ class AuditdRecordDecoder implements AuditdDecoder {
     }
     const pid = parseDecimal(fields.get("pid"));
     if (pid === undefined) return "bad or missing pid in SYSCALL record";
+    if (!isPidInRange(pid)) return `SYSCALL record: ${pidOutOfRange("pid", pid)}`;
     const ppid = parseDecimal(fields.get("ppid"));
     if (ppid === undefined) return "bad or missing ppid in SYSCALL record";
+    if (!isPidInRange(ppid)) return `SYSCALL record: ${pidOutOfRange("ppid", ppid)}`;
     const exe = untrustedField(body, "exe");
     event.syscall = {
       ...facts,
