@@ -19,6 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../lib/config.js";
 import { loadSlackConfig } from "../../lib/slack/slack-config.js";
 import { cfnLintOnPath, cfnLintPlan, underCi } from "../helpers/cfn-lint.js";
+import { plotted, resolveSub, type Widget, widgetsOf } from "../helpers/dashboard-body.js";
+import { detectionMetrics, type EmittedMetric, slackNotifierMetrics } from "../helpers/emitted-metrics.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const run = promisify(execFile);
@@ -563,13 +565,17 @@ describe("npm run package (osls, stage ci)", () => {
     expect(iteratorAge?.["Statistic"]).toBe("Maximum");
   });
 
-  it("outputs: table name, topic ARN, queue URLs, bucket name", () => {
+  it("outputs: table name, topic ARN, queue URLs, bucket name, dashboard", () => {
     expect(t.Outputs["ProcessTableName"]?.["Value"]).toEqual({ Ref: "ProcessTable" });
     expect(t.Outputs["AlertTopicArn"]?.["Value"]).toEqual({ Ref: "AlertTopic" });
     expect(t.Outputs["QuarantineQueueUrl"]?.["Value"]).toEqual({ Ref: "QuarantineQueue" });
     expect(t.Outputs["FailureQueueUrl"]?.["Value"]).toEqual({ Ref: "FailureQueue" });
     expect(t.Outputs["SlackDeadLetterQueueUrl"]?.["Value"]).toEqual({ Ref: "SlackDeadLetterQueue" });
     expect(t.Outputs["QuarantineBucketName"]?.["Value"]).toEqual({ Ref: "QuarantineBucket" });
+    expect(t.Outputs["DashboardName"]?.["Value"]).toEqual({ Ref: "Dashboard" });
+    expect(t.Outputs["DashboardUrl"]?.["Value"]).toEqual({
+      "Fn::Sub": `https://\${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=\${AWS::Region}#dashboards:name=\${Dashboard}`,
+    });
   });
 });
 
@@ -921,5 +927,107 @@ describe("function environment", () => {
         POWERTOOLS_LOG_LEVEL: "INFO",
       });
     }
+  });
+});
+
+describe("CloudWatch dashboard", () => {
+  const REGION = "eu-west-1";
+  const DETECTORS = ["KinesisLambdaFunction", "CloudwatchLogsLambdaFunction"] as const;
+  const FUNCTIONS = [...DETECTORS, "SlackNotifierLambdaFunction"] as const;
+  const QUEUES = ["QuarantineQueue", "FailureQueue", "SlackDeadLetterQueue"] as const;
+  let widgets: Widget[];
+  let emitted: EmittedMetric[];
+
+  beforeAll(async () => {
+    const dashboard = resource(t, "Dashboard", "AWS::CloudWatch::Dashboard").Properties;
+    const body = dashboard["DashboardBody"];
+    if (!isObject(body) || !("Fn::Sub" in body)) throw new Error("DashboardBody is not an Fn::Sub");
+    widgets = widgetsOf(resolveSub(body["Fn::Sub"], new Set(Object.keys(t.Resources)), REGION));
+    // What the deployed functions publish: their own wiring, given their environment as deployed.
+    emitted = [
+      ...(await detectionMetrics(deployedEnvironment(t, "KinesisLambdaFunction"))),
+      ...(await detectionMetrics(deployedEnvironment(t, "CloudwatchLogsLambdaFunction"))),
+      ...(await slackNotifierMetrics(deployedEnvironment(t, "SlackNotifierLambdaFunction"))),
+    ];
+  });
+
+  const key = (m: { namespace: string; name: string; dimensions: Readonly<Record<string, string>> }) =>
+    `${m.namespace} ${m.name} ${JSON.stringify(Object.entries(m.dimensions).sort())}`;
+
+  it("names only metrics the functions publish, with the exact dimensions they publish them under", () => {
+    const published = new Set(emitted.map(key));
+    // The capture itself: observe-report.ts and the notifier publish under one namespace and `service`.
+    expect(published.size).toBeGreaterThanOrEqual(13);
+    expect(new Set(emitted.map((m) => JSON.stringify([m.namespace, m.dimensions])))).toEqual(
+      new Set([JSON.stringify(["NetutilDetector", { service: "netutil-detector" }])]),
+    );
+    const custom = plotted(widgets).metrics.filter((m) => !m.namespace.startsWith("AWS/"));
+    expect(custom.length).toBeGreaterThan(0);
+    for (const m of custom) expect(published, `${m.widget}: ${key(m)}`).toContain(key(m));
+  });
+
+  it("shows the key detection metrics: alerts, suppressed by reason, quarantined, store calls", () => {
+    const shown = new Set(plotted(widgets).metrics.map(key));
+    const keyMetrics = [
+      "Alerts",
+      "Suppressed",
+      "SuppressedByDedup",
+      "Quarantined",
+      "FailedBatches",
+      "StoreCalls",
+      "Records",
+      "SlackFailed",
+    ];
+    for (const name of keyMetrics) {
+      const m = emitted.find((e) => e.name === name);
+      expect(m, `${name} is published`).toBeDefined();
+      expect(shown, name).toContain(key(m!));
+    }
+  });
+
+  it("shows each function's duration, errors and throttles, the Kinesis iterator age and the queues' depth", () => {
+    const shown = plotted(widgets).metrics.map((m) => ({ ...m, stat: m.options["stat"] }));
+    const has = (namespace: string, name: string, dimensions: Record<string, string>) =>
+      shown.some((m) => key(m) === key({ namespace, name, dimensions }));
+    for (const fn of FUNCTIONS) {
+      for (const name of ["Duration", "Errors", "Throttles"])
+        expect(has("AWS/Lambda", name, { FunctionName: `<${fn}>` }), `${name} ${fn}`).toBe(true);
+    }
+    expect(has("AWS/Lambda", "IteratorAge", { FunctionName: "<KinesisLambdaFunction>" })).toBe(true);
+    // How far behind the stream the worst shard is: the maximum, as the alarm reads it.
+    const age = widgets.find((w) => JSON.stringify(w.properties["metrics"] ?? []).includes("IteratorAge"));
+    expect(age?.properties["stat"]).toBe("Maximum");
+    for (const q of QUEUES)
+      expect(has("AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: `<${q}.QueueName>` }), q).toBe(
+        true,
+      );
+  });
+
+  it("every metric widget reads this stack's region, expressions name their widget's ids, the grid holds", () => {
+    const metricWidgets = widgets.filter((w) => w.type === "metric");
+    expect(metricWidgets.length).toBeGreaterThanOrEqual(10);
+    for (const w of metricWidgets) expect(w.properties["region"], String(w.properties["title"])).toBe(REGION);
+    const { metrics, expressions } = plotted(widgets);
+    for (const e of expressions) {
+      const ids = new Set(metrics.filter((m) => m.widget === e.widget).map((m) => m.options["id"]));
+      const used = e.expression.match(/[a-zA-Z][a-zA-Z0-9_]*/g) ?? [];
+      for (const id of used) expect(ids, `${e.widget}: ${e.expression}`).toContain(id);
+    }
+    // Widgets inside CloudWatch's 24 columns, none on top of another.
+    const cells = new Set<string>();
+    for (const w of widgets) {
+      expect(w.x + w.width, String(w.properties["title"])).toBeLessThanOrEqual(24);
+      for (let x = w.x; x < w.x + w.width; x++)
+        for (let y = w.y; y < w.y + w.height; y++) {
+          expect(cells.has(`${x},${y}`), `overlap at ${x},${y}`).toBe(false);
+          cells.add(`${x},${y}`);
+        }
+    }
+  });
+
+  it("is named per stage and region", () => {
+    expect(resource(t, "Dashboard", "AWS::CloudWatch::Dashboard").Properties["DashboardName"]).toEqual({
+      "Fn::Sub": `netutil-detector-ci-\${AWS::Region}`,
+    });
   });
 });
