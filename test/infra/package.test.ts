@@ -19,6 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../lib/config.js";
 import { loadSlackConfig } from "../../lib/slack/slack-config.js";
 import { cfnLintOnPath, cfnLintPlan, underCi } from "../helpers/cfn-lint.js";
+import { plotted, resolveSub, type Widget, widgetsOf } from "../helpers/dashboard-body.js";
+import { detectionMetrics, type EmittedMetric, slackNotifierMetrics } from "../helpers/emitted-metrics.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const run = promisify(execFile);
@@ -229,6 +231,26 @@ function zipEntries(file: string): string[] {
   return names;
 }
 
+/** What CloudFormation fills in for the references in the functions' environment, in the ci stage. */
+const DEPLOYED: Record<string, string> = {
+  '{"Ref":"ProcessTable"}': "netutil-detector-ci-ProcessTable-1A2B3C4D5E6F",
+  '{"Ref":"AlertTopic"}': "arn:aws:sns:us-east-1:123456789012:netutil-detector-ci-AlertTopic-1A2B3C4D5E6F",
+  '{"Ref":"QuarantineQueue"}':
+    "https://sqs.us-east-1.amazonaws.com/123456789012/netutil-detector-ci-QuarantineQueue-1A2B3C4D5E6F",
+  '{"Ref":"QuarantineBucket"}': "netutil-detector-ci-quarantinebucket-1a2b3c4d5e6f",
+  '{"Ref":"SlackWebhookParameter"}': "/netutil-detector/ci/slack-webhook-url",
+};
+
+/** A function's environment as Lambda hands it over once deployed (an unknown reference stays unresolved). */
+function deployedEnvironment(template: Template, functionId: string): Record<string, string> {
+  const env = resource(template, functionId, "AWS::Lambda::Function").Properties["Environment"];
+  const vars = isObject(env) ? env["Variables"] : undefined;
+  if (!isObject(vars)) throw new Error(`${functionId} has no environment`);
+  return Object.fromEntries(
+    Object.entries(vars).map(([k, v]) => [k, typeof v === "string" ? v : DEPLOYED[JSON.stringify(v)]]),
+  ) as Record<string, string>;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 
 const work = mkdtempSync(join(tmpdir(), "netutil-package-"));
@@ -299,6 +321,9 @@ describe("npm run package (osls, stage ci)", () => {
       ["ProcessTable", "AWS::DynamoDB::Table"],
       ["AlertKey", "AWS::KMS::Key"],
       ["QuarantineQueue", "AWS::SQS::Queue"],
+      ["QuarantineBucket", "AWS::S3::Bucket"],
+      // A retained bucket keeps its TLS-only guard.
+      ["QuarantineBucketPolicy", "AWS::S3::BucketPolicy"],
       ["FailureQueue", "AWS::SQS::Queue"],
       ["SlackDeadLetterQueue", "AWS::SQS::Queue"],
       ["KinesisLogGroup", "AWS::Logs::LogGroup"],
@@ -452,6 +477,68 @@ describe("npm run package (osls, stage ci)", () => {
     }
   });
 
+  it("S3: the quarantine overflow bucket is under the stack's key, private, TLS-only, and expires with the quarantine queue", () => {
+    // Besides the bucket osls uploads the deployment's artifacts to.
+    const ours = ([id]: [string, Resource]) => !id.startsWith("ServerlessDeploymentBucket");
+    expect(
+      resourcesOfType(t, "AWS::S3::Bucket")
+        .filter(ours)
+        .map(([id]) => id),
+    ).toEqual(["QuarantineBucket"]);
+    const p = resource(t, "QuarantineBucket", "AWS::S3::Bucket").Properties;
+    expect(p["BucketEncryption"]).toEqual({
+      ServerSideEncryptionConfiguration: [
+        {
+          ServerSideEncryptionByDefault: {
+            SSEAlgorithm: "aws:kms",
+            KMSMasterKeyID: getAtt("AlertKey", "Arn"),
+          },
+          BucketKeyEnabled: true,
+        },
+      ],
+    });
+    expect(p["PublicAccessBlockConfiguration"]).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(p["OwnershipControls"]).toEqual({ Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] });
+    // Written once per key, never overwritten: versions would only keep deleted raw telemetry around.
+    expect(p["VersioningConfiguration"]).toBeUndefined();
+    // A generated, collision-free name, handed to the functions (checked with their environment).
+    expect(p["BucketName"]).toBeUndefined();
+
+    // One rule over the whole bucket: objects go when the messages that point to them can no longer exist.
+    const lifecycle = p["LifecycleConfiguration"];
+    const rules = isObject(lifecycle) ? asList(lifecycle["Rules"]) : [];
+    expect(rules).toHaveLength(1);
+    const rule = rules[0] as JsonObject;
+    expect(rule).toMatchObject({
+      Status: "Enabled",
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+    });
+    expect(rule["Prefix"] ?? rule["Filter"]).toBeUndefined();
+    const retention = resource(t, "QuarantineQueue", "AWS::SQS::Queue").Properties["MessageRetentionPeriod"];
+    expect(rule["ExpirationInDays"]).toBe(Number(retention) / 86_400);
+
+    const policies = resourcesOfType(t, "AWS::S3::BucketPolicy").filter(ours);
+    expect(policies.map(([id]) => id)).toEqual(["QuarantineBucketPolicy"]);
+    const policy = policies[0]![1].Properties;
+    expect(policy["Bucket"]).toEqual({ Ref: "QuarantineBucket" });
+    // Nothing allowed here (access is the roles' IAM policies); every request without TLS denied.
+    expect(statementsOf(policy["PolicyDocument"])).toEqual([
+      {
+        Sid: "DenyWithoutTls",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [getAtt("QuarantineBucket", "Arn"), { "Fn::Sub": `\${QuarantineBucket.Arn}/*` }],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ]);
+  });
+
   it("alarms on lag, errors and set-aside messages go to the operations topic, missing data not breaching", () => {
     const alarms = resourcesOfType(t, "AWS::CloudWatch::Alarm").map(([, a]) => a.Properties);
     for (const a of alarms) {
@@ -478,12 +565,17 @@ describe("npm run package (osls, stage ci)", () => {
     expect(iteratorAge?.["Statistic"]).toBe("Maximum");
   });
 
-  it("outputs: table name, topic ARN, queue URLs", () => {
+  it("outputs: table name, topic ARN, queue URLs, bucket name, dashboard", () => {
     expect(t.Outputs["ProcessTableName"]?.["Value"]).toEqual({ Ref: "ProcessTable" });
     expect(t.Outputs["AlertTopicArn"]?.["Value"]).toEqual({ Ref: "AlertTopic" });
     expect(t.Outputs["QuarantineQueueUrl"]?.["Value"]).toEqual({ Ref: "QuarantineQueue" });
     expect(t.Outputs["FailureQueueUrl"]?.["Value"]).toEqual({ Ref: "FailureQueue" });
     expect(t.Outputs["SlackDeadLetterQueueUrl"]?.["Value"]).toEqual({ Ref: "SlackDeadLetterQueue" });
+    expect(t.Outputs["QuarantineBucketName"]?.["Value"]).toEqual({ Ref: "QuarantineBucket" });
+    expect(t.Outputs["DashboardName"]?.["Value"]).toEqual({ Ref: "Dashboard" });
+    expect(t.Outputs["DashboardUrl"]?.["Value"]).toEqual({
+      "Fn::Sub": `https://\${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=\${AWS::Region}#dashboards:name=\${Dashboard}`,
+    });
   });
 });
 
@@ -574,7 +666,7 @@ describe("Slack notifier: subscription, retries and dead-letter queue", () => {
     );
     expect(optional.Parameters?.["SlackWebhookParameter"]?.["Default"]).toBe("/soc/slack/netutil-hook");
     // The detector's settings stay with the detector.
-    for (const name of ["TOPIC_ARN", "QUARANTINE_QUEUE_URL", "RULE_CONFIG"])
+    for (const name of ["TOPIC_ARN", "QUARANTINE_QUEUE_URL", "QUARANTINE_BUCKET", "RULE_CONFIG"])
       expect(vars[name], name).toBeUndefined();
   });
 });
@@ -654,6 +746,11 @@ describe("IAM: least privilege", () => {
         Action: ["sqs:SendMessage"],
         Resource: [getAtt("QuarantineQueue", "Arn"), getAtt("FailureQueue", "Arn")],
       },
+      StoreQuarantineOverflow: {
+        Action: ["s3:PutObject"],
+        Resource: { "Fn::Sub": `\${QuarantineBucket.Arn}/quarantine/*` },
+      },
+      EncryptQuarantineOverflow: { Action: ["kms:GenerateDataKey"], Resource: getAtt("AlertKey", "Arn") },
     };
     const streamArn = resourcesOfType(t, "AWS::Lambda::EventSourceMapping")[0]![1].Properties[
       "EventSourceArn"
@@ -723,6 +820,30 @@ describe("IAM: least privilege", () => {
     expect(pattern.test("/netutil-detector/prod/slack-webhook-url")).toBe(true);
     for (const bad of ["netutil/slack", "/a/*", "/a//b", "/a/", ""])
       expect(pattern.test(bad), bad).toBe(false);
+    // Quarantine overflow: objects under quarantine/ of the one bucket, put and nothing else; a data key of the
+    // stack's key, through S3 only (a single PutObject needs no kms:Decrypt).
+    for (const role of ["KinesisFunctionRole", "CloudwatchLogsFunctionRole"]) {
+      expect(statementBySid(t, role, "StoreQuarantineOverflow"), role).toEqual({
+        Sid: "StoreQuarantineOverflow",
+        Effect: "Allow",
+        Action: "s3:PutObject",
+        Resource: { "Fn::Sub": `\${QuarantineBucket.Arn}/quarantine/*` },
+      });
+      expect(statementBySid(t, role, "EncryptQuarantineOverflow"), role).toEqual({
+        Sid: "EncryptQuarantineOverflow",
+        Effect: "Allow",
+        Action: "kms:GenerateDataKey",
+        Resource: getAtt("AlertKey", "Arn"),
+        Condition: { StringEquals: { "kms:ViaService": viaService("s3") } },
+      });
+    }
+    const s3Statements = identityStatements(t).filter(({ statement }) =>
+      asList(statement.Action).some((a) => typeof a === "string" && a.startsWith("s3:")),
+    );
+    expect(s3Statements.map(({ owner }) => owner).sort()).toEqual([
+      "CloudwatchLogsFunctionRole",
+      "KinesisFunctionRole",
+    ]);
     // KMS use is limited to calls made through the service that needs it.
     expect(statementBySid(t, "KinesisFunctionRole", "EncryptAlerts").Condition).toEqual({
       StringEquals: { "kms:ViaService": viaService("sns") },
@@ -782,19 +903,20 @@ describe("function environment", () => {
     }
   });
 
+  it("the detection functions name the quarantine queue and its overflow bucket", () => {
+    for (const id of ["KinesisLambdaFunction", "CloudwatchLogsLambdaFunction"]) {
+      const env = resource(t, id, "AWS::Lambda::Function").Properties["Environment"];
+      const vars = isObject(env) ? env["Variables"] : undefined;
+      expect(vars, id).toMatchObject({
+        QUARANTINE_QUEUE_URL: { Ref: "QuarantineQueue" },
+        QUARANTINE_BUCKET: { Ref: "QuarantineBucket" },
+      });
+    }
+  });
+
   it("is what lib/config.ts (the notifier: lib/slack/slack-config.ts) accepts once CloudFormation fills in the references", () => {
-    const deployed: Record<string, Json> = {
-      '{"Ref":"ProcessTable"}': "netutil-detector-ci-ProcessTable-1A2B3C4D5E6F",
-      '{"Ref":"AlertTopic"}':
-        "arn:aws:sns:us-east-1:123456789012:netutil-detector-ci-AlertTopic-1A2B3C4D5E6F",
-      '{"Ref":"QuarantineQueue"}':
-        "https://sqs.us-east-1.amazonaws.com/123456789012/netutil-detector-ci-QuarantineQueue-1A2B3C4D5E6F",
-      '{"Ref":"SlackWebhookParameter"}': "/netutil-detector/ci/slack-webhook-url",
-    };
-    for (const [id, vars] of environments()) {
-      const env = Object.fromEntries(
-        Object.entries(vars).map(([k, v]) => [k, typeof v === "string" ? v : deployed[JSON.stringify(v)]]),
-      );
+    for (const [id] of environments()) {
+      const env = deployedEnvironment(t, id);
       for (const [k, v] of Object.entries(env))
         expect(typeof v, `${id}: ${k} resolves to a string`).toBe("string");
       const load = id === "SlackNotifierLambdaFunction" ? loadSlackConfig : loadConfig;
@@ -805,5 +927,107 @@ describe("function environment", () => {
         POWERTOOLS_LOG_LEVEL: "INFO",
       });
     }
+  });
+});
+
+describe("CloudWatch dashboard", () => {
+  const REGION = "eu-west-1";
+  const DETECTORS = ["KinesisLambdaFunction", "CloudwatchLogsLambdaFunction"] as const;
+  const FUNCTIONS = [...DETECTORS, "SlackNotifierLambdaFunction"] as const;
+  const QUEUES = ["QuarantineQueue", "FailureQueue", "SlackDeadLetterQueue"] as const;
+  let widgets: Widget[];
+  let emitted: EmittedMetric[];
+
+  beforeAll(async () => {
+    const dashboard = resource(t, "Dashboard", "AWS::CloudWatch::Dashboard").Properties;
+    const body = dashboard["DashboardBody"];
+    if (!isObject(body) || !("Fn::Sub" in body)) throw new Error("DashboardBody is not an Fn::Sub");
+    widgets = widgetsOf(resolveSub(body["Fn::Sub"], new Set(Object.keys(t.Resources)), REGION));
+    // What the deployed functions publish: their own wiring, given their environment as deployed.
+    emitted = [
+      ...(await detectionMetrics(deployedEnvironment(t, "KinesisLambdaFunction"))),
+      ...(await detectionMetrics(deployedEnvironment(t, "CloudwatchLogsLambdaFunction"))),
+      ...(await slackNotifierMetrics(deployedEnvironment(t, "SlackNotifierLambdaFunction"))),
+    ];
+  });
+
+  const key = (m: { namespace: string; name: string; dimensions: Readonly<Record<string, string>> }) =>
+    `${m.namespace} ${m.name} ${JSON.stringify(Object.entries(m.dimensions).sort())}`;
+
+  it("names only metrics the functions publish, with the exact dimensions they publish them under", () => {
+    const published = new Set(emitted.map(key));
+    // The capture itself: observe-report.ts and the notifier publish under one namespace and `service`.
+    expect(published.size).toBeGreaterThanOrEqual(13);
+    expect(new Set(emitted.map((m) => JSON.stringify([m.namespace, m.dimensions])))).toEqual(
+      new Set([JSON.stringify(["NetutilDetector", { service: "netutil-detector" }])]),
+    );
+    const custom = plotted(widgets).metrics.filter((m) => !m.namespace.startsWith("AWS/"));
+    expect(custom.length).toBeGreaterThan(0);
+    for (const m of custom) expect(published, `${m.widget}: ${key(m)}`).toContain(key(m));
+  });
+
+  it("shows the key detection metrics: alerts, suppressed by reason, quarantined, store calls", () => {
+    const shown = new Set(plotted(widgets).metrics.map(key));
+    const keyMetrics = [
+      "Alerts",
+      "Suppressed",
+      "SuppressedByDedup",
+      "Quarantined",
+      "FailedBatches",
+      "StoreCalls",
+      "Records",
+      "SlackFailed",
+    ];
+    for (const name of keyMetrics) {
+      const m = emitted.find((e) => e.name === name);
+      expect(m, `${name} is published`).toBeDefined();
+      expect(shown, name).toContain(key(m!));
+    }
+  });
+
+  it("shows each function's duration, errors and throttles, the Kinesis iterator age and the queues' depth", () => {
+    const shown = plotted(widgets).metrics.map((m) => ({ ...m, stat: m.options["stat"] }));
+    const has = (namespace: string, name: string, dimensions: Record<string, string>) =>
+      shown.some((m) => key(m) === key({ namespace, name, dimensions }));
+    for (const fn of FUNCTIONS) {
+      for (const name of ["Duration", "Errors", "Throttles"])
+        expect(has("AWS/Lambda", name, { FunctionName: `<${fn}>` }), `${name} ${fn}`).toBe(true);
+    }
+    expect(has("AWS/Lambda", "IteratorAge", { FunctionName: "<KinesisLambdaFunction>" })).toBe(true);
+    // How far behind the stream the worst shard is: the maximum, as the alarm reads it.
+    const age = widgets.find((w) => JSON.stringify(w.properties["metrics"] ?? []).includes("IteratorAge"));
+    expect(age?.properties["stat"]).toBe("Maximum");
+    for (const q of QUEUES)
+      expect(has("AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: `<${q}.QueueName>` }), q).toBe(
+        true,
+      );
+  });
+
+  it("every metric widget reads this stack's region, expressions name their widget's ids, the grid holds", () => {
+    const metricWidgets = widgets.filter((w) => w.type === "metric");
+    expect(metricWidgets.length).toBeGreaterThanOrEqual(10);
+    for (const w of metricWidgets) expect(w.properties["region"], String(w.properties["title"])).toBe(REGION);
+    const { metrics, expressions } = plotted(widgets);
+    for (const e of expressions) {
+      const ids = new Set(metrics.filter((m) => m.widget === e.widget).map((m) => m.options["id"]));
+      const used = e.expression.match(/[a-zA-Z][a-zA-Z0-9_]*/g) ?? [];
+      for (const id of used) expect(ids, `${e.widget}: ${e.expression}`).toContain(id);
+    }
+    // Widgets inside CloudWatch's 24 columns, none on top of another.
+    const cells = new Set<string>();
+    for (const w of widgets) {
+      expect(w.x + w.width, String(w.properties["title"])).toBeLessThanOrEqual(24);
+      for (let x = w.x; x < w.x + w.width; x++)
+        for (let y = w.y; y < w.y + w.height; y++) {
+          expect(cells.has(`${x},${y}`), `overlap at ${x},${y}`).toBe(false);
+          cells.add(`${x},${y}`);
+        }
+    }
+  });
+
+  it("is named per stage and region", () => {
+    expect(resource(t, "Dashboard", "AWS::CloudWatch::Dashboard").Properties["DashboardName"]).toEqual({
+      "Fn::Sub": `netutil-detector-ci-\${AWS::Region}`,
+    });
   });
 });
