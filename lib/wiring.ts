@@ -1,7 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { AlertPublisher } from "./alerts/alert-publisher.js";
@@ -38,7 +37,9 @@ export function wireDetection(env: Readonly<Record<string, string | undefined>>)
       client: new SQSClient({ requestHandler: keepAlive() }),
       queueUrl: config.QUARANTINE_QUEUE_URL,
       overflow: new S3OverflowStore({
-        client: new S3Client({ requestHandler: keepAlive() }),
+        // Made on first overflow: the S3 client module stays out of every cold start.
+        client: async () =>
+          new (await import("@aws-sdk/client-s3")).S3Client({ requestHandler: keepAlive() }),
         bucket: config.QUARANTINE_BUCKET,
       }),
     }),

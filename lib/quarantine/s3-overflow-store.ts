@@ -1,11 +1,15 @@
 import { createHash } from "node:crypto";
-import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { callAws } from "../aws/retry.js";
 import { DetectorError } from "../errors.js";
 import type { OverflowStore, StoredObject } from "./overflow-store.js";
 
 export interface S3OverflowStoreOptions {
-  readonly client: S3Client;
+  /**
+   * The client, or how to make it on first use: overflow is rare, and the S3 client module costs cold-start
+   * time in every container that loads it (lib/wiring.ts makes it on demand).
+   */
+  readonly client: S3Client | (() => Promise<S3Client>);
   readonly bucket: string;
 }
 
@@ -19,11 +23,13 @@ export const OVERFLOW_PREFIX = "quarantine/";
  * is delivered again rather than set aside without its bytes.
  */
 export class S3OverflowStore implements OverflowStore {
-  readonly #client: S3Client;
+  readonly #makeClient: () => Promise<S3Client>;
+  #client: Promise<S3Client> | undefined;
   readonly #bucket: string;
 
   constructor(options: S3OverflowStoreOptions) {
-    this.#client = options.client;
+    const { client } = options;
+    this.#makeClient = typeof client === "function" ? client : async () => client;
     this.#bucket = options.bucket;
   }
 
@@ -32,8 +38,11 @@ export class S3OverflowStore implements OverflowStore {
     // Two hex characters of prefix spread the keys; the rest of the hash names the bytes.
     const key = `${OVERFLOW_PREFIX}${sha256.slice(0, 2)}/${sha256}`;
     try {
+      // Loaded on first use, like the client: a container that never overflows never loads the module.
+      this.#client ??= this.#makeClient();
+      const [{ PutObjectCommand }, client] = await Promise.all([import("@aws-sdk/client-s3"), this.#client]);
       await callAws("S3 PutObject", { bucket: this.#bucket, key }, () =>
-        this.#client.send(
+        client.send(
           new PutObjectCommand({
             Bucket: this.#bucket,
             Key: key,

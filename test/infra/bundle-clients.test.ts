@@ -14,6 +14,11 @@ const clientsOf = (code: string) =>
   [...new Set([...code.matchAll(/from\s*"@aws-sdk\/(client-[a-z0-9-]+)"/g)].map((m) => m[1]))].sort();
 
 describe("AWS clients per function bundle", () => {
+  // The S3 client is imported only when a quarantined record overflows its message (lib/wiring.ts).
+  it.each(["kinesis", "cloudwatch-logs"])("%s imports the S3 client on demand only", (name) => {
+    expect(bundle(name)).toMatch(/import\(\s*"@aws-sdk\/client-s3"\s*\)/);
+  });
+
   it.each([
     ["kinesis", ["client-dynamodb", "client-sns", "client-sqs"]],
     ["cloudwatch-logs", ["client-dynamodb", "client-sns", "client-sqs"]],

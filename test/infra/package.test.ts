@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../lib/config.js";
+import { OVERFLOW_PREFIX } from "../../lib/quarantine/s3-overflow-store.js";
 import { loadSlackConfig } from "../../lib/slack/slack-config.js";
 import { cfnLintOnPath, cfnLintPlan, underCi } from "../helpers/cfn-lint.js";
 import { plotted, resolveSub, type Widget, widgetsOf } from "../helpers/dashboard-body.js";
@@ -748,7 +749,8 @@ describe("IAM: least privilege", () => {
       },
       StoreQuarantineOverflow: {
         Action: ["s3:PutObject"],
-        Resource: { "Fn::Sub": `\${QuarantineBucket.Arn}/quarantine/*` },
+        // The prefix the adapter writes under (lib/quarantine/s3-overflow-store.ts), and nothing else.
+        Resource: { "Fn::Sub": `\${QuarantineBucket.Arn}/${OVERFLOW_PREFIX}*` },
       },
       EncryptQuarantineOverflow: { Action: ["kms:GenerateDataKey"], Resource: getAtt("AlertKey", "Arn") },
     };
