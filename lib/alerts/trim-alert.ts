@@ -16,7 +16,7 @@ import type { Alert, AlertAncestor, AlertImage } from "./alert.js";
  *
  * An ancestor leading to a match is never removed, so each one's position still says its depth (format-text
  * marks the tree by it). Only past the floor, for more ancestors than lineage ever holds (MAX_DEPTH), do those
- * holding no match go, from the middle.
+ * holding no match go (evidenceOnly).
  */
 
 interface ArgsCap {
@@ -41,11 +41,18 @@ interface AlertCut {
   readonly chains?: "evidence";
   /** Ancestors past the deepest match: as many of the nearest as fit, and the top. */
   readonly tail?: "fit";
-  /** Ancestors leading to a match but holding none: pid, executable, script and program name only. */
-  readonly slim?: true;
+  /**
+   * Ancestors leading to a match but holding none: pid, program name, and executable and script cut to this
+   * many characters.
+   */
+  readonly slim?: number;
   /** At most this many of the utility's earlier images and of matches (the location stays in `location`). */
   readonly floor?: number;
-  /** Past everything: of the ancestors leading to a match, only the parent and those holding one stay. */
+  /**
+   * Past everything (only for more ancestors than lineage ever holds, MAX_DEPTH): of those leading to a match
+   * only the parent and the ones holding one stay. Positions then no longer say depths: the text's depth
+   * marks may miss or land off; `matches` still says each depth.
+   */
   readonly evidenceOnly?: true;
 }
 
@@ -97,7 +104,7 @@ const CUTS: readonly AlertCut[] = [
     ancestorArgs: ARGV0,
     chains: "evidence",
     tail: "fit",
-    slim: true,
+    slim: 64,
     floor: 64,
   },
   {
@@ -108,7 +115,7 @@ const CUTS: readonly AlertCut[] = [
     ancestorArgs: ARGV0,
     chains: "evidence",
     tail: "fit",
-    slim: true,
+    slim: 64,
     floor: 32,
   },
   {
@@ -119,7 +126,7 @@ const CUTS: readonly AlertCut[] = [
     ancestorArgs: ARGV0,
     chains: "evidence",
     tail: "fit",
-    slim: true,
+    slim: 64,
     floor: 8,
   },
   {
@@ -128,8 +135,20 @@ const CUTS: readonly AlertCut[] = [
     processArgs: { chars: 128, count: 4 },
     evidenceArgs: ARGS_HEAD,
     ancestorArgs: ARGV0,
+    chains: "evidence",
     tail: "fit",
-    slim: true,
+    slim: 8,
+    floor: 8,
+  },
+  {
+    fields: 64,
+    cwd: 64,
+    processArgs: { chars: 128, count: 4 },
+    evidenceArgs: ARGS_HEAD,
+    ancestorArgs: ARGV0,
+    chains: "evidence",
+    tail: "fit",
+    slim: 8,
     floor: 8,
     evidenceOnly: true,
   },
@@ -224,7 +243,16 @@ function cutAlert(alert: Alert, cut: AlertCut, evidence: Evidence): [Alert, numb
 
   const ancestor = (a: AlertAncestor, i: number): AlertAncestor => {
     const holds = evidence.holders.has(i);
-    if (cut.slim && !holds && i < evidence.lead) return { ...image(a, ARGV0), user: null, execChain: [] };
+    if (cut.slim !== undefined && !holds && i < evidence.lead) {
+      const max = Math.min(cut.slim, cut.fields);
+      return {
+        ...image(a, ARGV0),
+        executable: cutText(a.executable, max),
+        script: a.script === null ? null : cutText(a.script, max),
+        user: null,
+        execChain: [],
+      };
+    }
     const args = holds ? cut.evidenceArgs : cut.ancestorArgs;
     return {
       ...image(a, args),
