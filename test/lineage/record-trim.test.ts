@@ -165,43 +165,56 @@ describe("a record cut to its size cap, evidence first", () => {
     expect(decoded.invokedPath!.endsWith(`${C1}/curl`)).toBe(true);
   });
 
-  it("fits when every string is hostile, keeping the parent and the head of each path", () => {
-    const hostile = `/tmp/.d/${"\u0001😈".repeat(20_000)}/x.sh`;
-    const img: ProcessImage = {
-      executable: hostile,
-      invokedPath: hostile,
-      script: hostile,
-      args: [hostile, hostile],
-      cwd: hostile,
-      time: 1,
-      by: "0123456789abcdef",
-    };
-    const big = (pid: number): ProcessNode => ({
-      pid,
-      ...img,
-      user: { id: hostile, name: hostile },
-      chain: Array.from({ length: 8 }, () => img),
-    });
-    const r: ProcessRecord = {
-      ...big(300),
-      host: "h",
-      ppid: 1,
-      sessionId: hostile,
-      eventId: C1.repeat(256),
-      ancestors: Array.from({ length: 16 }, (_, i) => big(i + 1)),
-    };
-    const { json, decoded } = stored(r);
-    expect(Buffer.byteLength(json)).toBeLessThanOrEqual(MAX_RECORD_JSON_BYTES);
-    expect(decoded.ancestors[0]!.pid).toBe(1);
-    for (const path of [
-      decoded.executable,
-      decoded.ancestors[0]!.executable,
-      decoded.ancestors[0]!.script!,
-    ]) {
-      expect(path.startsWith("/tmp/.d/\u0001😈")).toBe(true);
-      expect(path.endsWith("/x.sh")).toBe(true);
-    }
-  });
+  it.each([
+    ["\\x01 (6 bytes of JSON each)", C1],
+    ["astral (4 bytes, 2 UTF-16 units)", "😈"],
+    ["U+2028 (3 bytes)", "\u2028"],
+    ["mixed", `${C1}😈é`],
+  ])(
+    "fits when every string is 4 KB of %s at every image, keeping the parent, the top and each path's head",
+    (_name, unit) => {
+      const hostile = `/tmp/.d/${unit.repeat(Math.ceil(4_000 / unit.length))}/x.sh`;
+      const img: ProcessImage = {
+        executable: hostile,
+        invokedPath: hostile,
+        script: hostile,
+        args: Array.from({ length: 32 }, () => hostile),
+        cwd: hostile,
+        time: 8.64e15,
+        seq: Number.MAX_SAFE_INTEGER,
+        by: "zzzzzzzzzzzzzz",
+      };
+      const big = (pid: number): ProcessNode => ({
+        pid,
+        ...img,
+        user: { id: hostile, name: hostile },
+        chain: Array.from({ length: 8 }, () => img),
+      });
+      const r: ProcessRecord = {
+        ...big(4_294_967_295),
+        host: "h",
+        ppid: 4_294_967_295,
+        start: 8.64e15,
+        sessionId: hostile,
+        eventId: unit.repeat(256 / unit.length),
+        incomplete: true,
+        ancestors: Array.from({ length: 16 }, (_, i) => big(i + 1)),
+      };
+      const { json, decoded } = stored(r);
+      expect(Buffer.byteLength(json)).toBeLessThanOrEqual(MAX_RECORD_JSON_BYTES);
+      expect(decoded.ancestors.length).toBeGreaterThanOrEqual(2);
+      expect(decoded.ancestors[0]!.pid).toBe(1);
+      expect(decoded.ancestors.at(-1)!.pid).toBe(16);
+      for (const path of [
+        decoded.executable,
+        decoded.ancestors[0]!.executable,
+        decoded.ancestors[0]!.script!,
+      ]) {
+        expect(path.startsWith(`/tmp/.d/${unit}`)).toBe(true);
+        expect(path.endsWith("/x.sh")).toBe(true);
+      }
+    },
+  );
 });
 
 describe("the cuts", () => {
