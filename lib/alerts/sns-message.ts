@@ -1,8 +1,9 @@
-import type { Alert, AlertAncestor, AlertImage } from "./alert.js";
+import type { Alert } from "./alert.js";
 import { escapeText, safeJson } from "./escape.js";
 import { formatEmailBody } from "./format-email.js";
 import { alertTitle } from "./format-text.js";
 import { toOcsfDetectionFinding } from "./ocsf-finding.js";
+import { alertCharacters, fitAlert } from "./trim-alert.js";
 
 /**
  * One alert as an SNS publish with `MessageStructure: "json"` (DESIGN §6). Pure: no SDK import, so the size
@@ -13,8 +14,10 @@ import { toOcsfDetectionFinding } from "./ocsf-finding.js";
  * - `sqs`, `lambda`, `https`: the alert document as JSON (the integration contract, lib/alerts/alert.ts).
  *
  * Size: SNS checks message + message attributes against the topic's MaximumMessageSize (262,144 bytes by
- * default). The JSON is in the message three times and the text twice, so a large alert is trimmed: args are
- * shortened, earlier images of ancestors dropped, then the farthest ancestors; the JSON sent then carries
+ * default). The JSON is in the message three times and the text twice, so a large alert is cut evidence first
+ * (lib/alerts/trim-alert.ts): the working directory and long args go, then what no match is in (earlier
+ * images, ancestors past the deepest match, the detail of those leading to it); the suspicious paths, the
+ * ancestors leading to them and the head of the utility's command line stay. The JSON sent then carries
  * `"trimmed": true` at its top level (absent otherwise) and the text ends with a note. Never throws for size.
  */
 
@@ -57,7 +60,7 @@ export interface SnsMessageOptions {
 }
 
 const TRIM_NOTE =
-  '\n  note       trimmed to fit the SNS message size limit: long args shortened, earlier images or far ancestors dropped (the JSON says "trimmed": true)';
+  '\n  note       trimmed to fit the SNS message size limit: long args and working directory shortened; earlier images, far ancestors or the detail of ancestors holding no match dropped (the JSON says "trimmed": true)';
 
 export function buildSnsMessage(alert: Alert, options: SnsMessageOptions = {}): SnsMessage {
   const maxBytes = options.maxBytes ?? SNS_MAX_PUBLISH_BYTES;
@@ -69,25 +72,18 @@ export function buildSnsMessage(alert: Alert, options: SnsMessageOptions = {}): 
 
   const format = options.jsonFormat ?? "native";
   const renderMessage = (a: Alert, trimmed: boolean) => render(a, trimmed, format);
-  const whole = renderMessage(alert, false);
-  if (fits(whole)) return { subject, message: whole, attributes, trimmed: false };
-
-  let message = whole;
-  for (const level of TRIM_LEVELS) {
-    // Every level starts from the alert as built, so that each string is cut once and its marker is exact.
-    let trimmed = trimAlert(alert, level);
-    if (level.farAncestors) {
-      // The largest number of nearest ancestors that fits: the farthest say least about this execution.
-      const base = trimmed;
-      const kept = largestFitting(base.ancestors.length, (n) =>
-        fits(renderMessage(withAncestors(base, n), true)),
-      );
-      trimmed = withAncestors(base, kept ?? 0);
-    }
-    message = renderMessage(trimmed, true);
-    if (fits(message)) return { subject, message, attributes, trimmed: true };
+  // The message holds the alert's JSON three times (once with ocsf), each at least as long as JSON.stringify
+  // writes it, which is at least as long as its strings: an alert far too big is known without rendering it.
+  const room = (maxBytes - fixed) / (format === "native" ? 3 : 1);
+  const mayFit = (a: Alert) => alertCharacters(a) <= room && JSON.stringify(a).length <= room;
+  if (mayFit(alert)) {
+    const whole = renderMessage(alert, false);
+    if (fits(whole)) return { subject, message: whole, attributes, trimmed: false };
   }
-  // Only a maxBytes far below SNS's minimum gets here: send the smallest form rather than throw.
+
+  // Evidence first (lib/alerts/trim-alert.ts); below SNS's minimum size nothing fits: the smallest form goes.
+  const trimmed = fitAlert(alert, (candidate) => mayFit(candidate) && fits(renderMessage(candidate, true)));
+  const message = renderMessage(trimmed, true);
   return { subject, message, attributes, trimmed: true };
 }
 
@@ -193,180 +189,4 @@ function isHighSurrogate(code: number): boolean {
 
 function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
-}
-
-// ---- Trimming -------------------------------------------------------------------------------------------
-
-interface ArgsCap {
-  /** Characters kept per argument. */
-  readonly chars: number;
-  /** Arguments kept per list, the last slot then saying how many were dropped. */
-  readonly count: number;
-}
-
-interface TrimLevel {
-  /** Cap of every other string from telemetry (host, paths, user, ids). */
-  readonly fields?: number;
-  readonly processArgs?: ArgsCap;
-  readonly ancestorArgs?: ArgsCap;
-  /** Drop the earlier images of the ancestors. */
-  readonly dropAncestorChains?: true;
-  /** Then keep only as many of the nearest ancestors as fit. */
-  readonly farAncestors?: true;
-  /** No ancestors at all, at most this many earlier images of the process and matches. */
-  readonly floor?: number;
-}
-
-const PATH_MAX = 4096;
-const ARGS_4K: ArgsCap = { chars: 4096, count: 128 };
-const ARGS_1K: ArgsCap = { chars: 1024, count: 64 };
-const ARGS_256: ArgsCap = { chars: 256, count: 32 };
-
-/**
- * Tried in order until the message fits. First what no legitimate alert needs (a string longer than
- * PATH_MAX), then args (the ancestors' sooner than the utility's own, which name its target), then the
- * ancestors' earlier images, then the farthest ancestors; the last levels are a floor for absurd input.
- */
-const TRIM_LEVELS: readonly TrimLevel[] = [
-  { fields: PATH_MAX },
-  { fields: PATH_MAX, processArgs: ARGS_4K, ancestorArgs: ARGS_4K },
-  { fields: PATH_MAX, processArgs: ARGS_1K, ancestorArgs: ARGS_1K },
-  { fields: PATH_MAX, processArgs: ARGS_1K, ancestorArgs: ARGS_256 },
-  { fields: PATH_MAX, processArgs: ARGS_1K, ancestorArgs: ARGS_256, dropAncestorChains: true },
-  {
-    fields: PATH_MAX,
-    processArgs: ARGS_1K,
-    ancestorArgs: ARGS_256,
-    dropAncestorChains: true,
-    farAncestors: true,
-  },
-  { fields: PATH_MAX, processArgs: ARGS_256, floor: 64 },
-  { fields: 256, processArgs: { chars: 64, count: 16 }, floor: 32 },
-  { fields: 64, processArgs: { chars: 16, count: 4 }, floor: 8 },
-];
-
-function trimAlert(alert: Alert, level: TrimLevel): Alert {
-  let out = alert;
-  if (level.fields !== undefined) out = capFields(out, level.fields);
-  if (level.processArgs !== undefined) out = capProcessArgs(out, level.processArgs);
-  if (level.ancestorArgs !== undefined) out = capAncestorArgs(out, level.ancestorArgs);
-  if (level.dropAncestorChains) out = dropAncestorChains(out);
-  if (level.floor !== undefined) out = capFloor(out, level.floor);
-  return out;
-}
-
-/** Cut with the same visible marker as escapeAndTruncate, never splitting a surrogate pair. */
-function cut(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const end = isHighSurrogate(text.charCodeAt(max - 1)) ? max - 1 : max;
-  return `${text.slice(0, end)}…[+${text.length - end} chars]`;
-}
-
-function cutNullable(text: string | null, max: number): string | null {
-  return text === null ? null : cut(text, max);
-}
-
-function capArgs(args: readonly string[], cap: ArgsCap): string[] {
-  const kept = args.length > cap.count ? args.slice(0, cap.count - 1) : args;
-  const out = kept.map((a) => cut(a, cap.chars));
-  if (args.length > cap.count) out.push(`…[+${args.length - kept.length} args]`);
-  return out;
-}
-
-function capImage<T extends AlertImage>(image: T, cap: ArgsCap): T {
-  return { ...image, args: capArgs(image.args, cap) };
-}
-
-/** The utility's own argv, in the process, its earlier images and the utility's view of it. */
-function capProcessArgs(alert: Alert, cap: ArgsCap): Alert {
-  return {
-    ...alert,
-    process: {
-      ...alert.process,
-      args: capArgs(alert.process.args, cap),
-      execChain: alert.process.execChain.map((img) => capImage(img, cap)),
-    },
-    utility: { ...alert.utility, args: capArgs(alert.utility.args, cap) },
-  };
-}
-
-function capAncestorArgs(alert: Alert, cap: ArgsCap): Alert {
-  return {
-    ...alert,
-    ancestors: alert.ancestors.map((a) => ({
-      ...capImage(a, cap),
-      execChain: a.execChain.map((img) => capImage(img, cap)),
-    })),
-  };
-}
-
-function dropAncestorChains(alert: Alert): Alert {
-  return { ...alert, ancestors: alert.ancestors.map((a) => ({ ...a, execChain: [] })) };
-}
-
-function withAncestors(alert: Alert, count: number): Alert {
-  return count >= alert.ancestors.length ? alert : { ...alert, ancestors: alert.ancestors.slice(0, count) };
-}
-
-/** The largest n in [0, max] for which `fits(n)` holds (monotonic: fewer never grows); undefined if none. */
-function largestFitting(max: number, fits: (n: number) => boolean): number | undefined {
-  if (!fits(0)) return undefined;
-  let low = 0;
-  let high = max;
-  while (low < high) {
-    const mid = Math.ceil((low + high) / 2);
-    if (fits(mid)) low = mid;
-    else high = mid - 1;
-  }
-  return low;
-}
-
-/** Every other string that came from telemetry, capped: a 200 KB host name must not cost the process tree. */
-function capFields(alert: Alert, max: number): Alert {
-  const image = <T extends AlertImage>(img: T): T => ({
-    ...img,
-    executable: cut(img.executable, max),
-    script: cutNullable(img.script, max),
-  });
-  const user = (u: { id: string | null; name: string | null }) => ({
-    id: cutNullable(u.id, max),
-    name: cutNullable(u.name, max),
-  });
-  const ancestor = (a: AlertAncestor): AlertAncestor => ({
-    ...image(a),
-    user: a.user === null ? null : user(a.user),
-    execChain: a.execChain.map(image),
-  });
-  return {
-    ...alert,
-    host: { name: cut(alert.host.name, max), id: cutNullable(alert.host.id, max) },
-    container:
-      alert.container === null
-        ? null
-        : { id: cut(alert.container.id, max), image: cutNullable(alert.container.image, max) },
-    user: user(alert.user),
-    process: {
-      ...alert.process,
-      executable: cut(alert.process.executable, max),
-      cwd: cutNullable(alert.process.cwd, max),
-      invokedPath: cutNullable(alert.process.invokedPath, max),
-      execChain: alert.process.execChain.map(image),
-    },
-    utility: { ...alert.utility, name: cut(alert.utility.name, max) },
-    location: { ...alert.location, path: cut(alert.location.path, max) },
-    matches: alert.matches.map((m) => ({ ...m, path: cut(m.path, max) })),
-    ancestors: alert.ancestors.map(ancestor),
-    dedup: { ...alert.dedup, key: cut(alert.dedup.key, max) },
-    source: { ...alert.source, eventId: cut(alert.source.eventId, max) },
-  };
-}
-
-/** The floor: no ancestors, a few earlier images and matches (the location itself stays in `location`). */
-function capFloor(alert: Alert, maxItems: number): Alert {
-  return {
-    ...alert,
-    ancestors: [],
-    process: { ...alert.process, execChain: alert.process.execChain.slice(0, maxItems) },
-    matches: alert.matches.slice(0, maxItems),
-  };
 }

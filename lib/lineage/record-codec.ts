@@ -18,6 +18,7 @@ import {
   type ProcessNode,
   type ProcessRecord,
 } from "./process-record.js";
+import { fitRecord } from "./record-trim.js";
 
 /**
  * ProcessRecord ⇄ DynamoDB item (DESIGN §5). One table for lineage and dedup, hash key `pk` only:
@@ -55,8 +56,8 @@ const FORMAT_VERSION = 1;
 
 /**
  * The JSON stays under 3.5 KB whatever the telemetry holds: DynamoDB bills a read per 4 KB and a write per
- * 1 KB, and its 400 KB item limit would otherwise fail a whole BatchWriteItem. A record is trimmed (never
- * refused) to fit: see BUDGETS.
+ * 1 KB, and its 400 KB item limit would otherwise fail a whole BatchWriteItem. A record is cut (never
+ * refused) to fit, evidence first: lib/lineage/record-trim.ts.
  */
 export const MAX_RECORD_JSON_BYTES = 3_584;
 
@@ -128,52 +129,26 @@ export function isExpired(item: DynamoItem, nowSeconds: number): boolean {
   return Number.isFinite(expiresAt) && expiresAt <= nowSeconds;
 }
 
-/** How far a record is trimmed, level by level, until its JSON fits MAX_RECORD_JSON_BYTES. */
-interface Budget {
-  /** Characters of args per image, in all. */
-  readonly args: number;
-  readonly ownChain: number;
-  readonly ancestors: number;
-  readonly ancestorChain: number;
-  /** Characters per other string (paths, cwd, user, session). */
-  readonly text: number;
-}
-
 /**
- * Level 0 always applies: 1 KB of args per image and 2 earlier images per ancestor are plenty for triage and
- * keep an ordinary record well under 4 KB. The rule reads paths (executable, script, invoked path, cwd), not
- * args, so args go first; then the farthest ancestors and the oldest images; paths are cut only for a record
- * no real process tree produces. The last level fits by construction: 13 strings × 32 chars × 6 bytes (a
- * control character escaped as \u00XX) plus the numbers.
+ * The record's JSON, cut to fit MAX_RECORD_JSON_BYTES evidence first (lib/lineage/record-trim.ts): working
+ * directories, long args and the middle of long chains go before any ancestor's executable or script.
  */
-const BUDGETS: readonly Budget[] = [
-  { args: 1024, ownChain: MAX_CHAIN, ancestors: MAX_DEPTH, ancestorChain: 2, text: Number.POSITIVE_INFINITY },
-  { args: 256, ownChain: MAX_CHAIN, ancestors: MAX_DEPTH, ancestorChain: 1, text: 1024 },
-  { args: 64, ownChain: 4, ancestors: MAX_DEPTH, ancestorChain: 0, text: 1024 },
-  { args: 64, ownChain: 2, ancestors: 8, ancestorChain: 0, text: 256 },
-  { args: 0, ownChain: 1, ancestors: 2, ancestorChain: 0, text: 128 },
-  { args: 0, ownChain: 0, ancestors: 1, ancestorChain: 0, text: 32 },
-];
-
-/** The record's JSON, trimmed to fit MAX_RECORD_JSON_BYTES. */
 export function serializeRecord(record: ProcessRecord): string {
-  let json = "";
-  for (const budget of BUDGETS) {
-    json = JSON.stringify(recordJson(record, budget));
-    // No character takes more than 6 bytes in JSON: most records skip the byte count.
-    if (json.length * 6 <= MAX_RECORD_JSON_BYTES || Buffer.byteLength(json) <= MAX_RECORD_JSON_BYTES) break;
-  }
-  return json;
+  return fitRecord(record, (r) => JSON.stringify(recordJson(r)), fitsRecordCap, MAX_RECORD_JSON_BYTES);
 }
 
-function recordJson(record: ProcessRecord, b: Budget): Json {
+/** UTF-8 takes at most 3 bytes per UTF-16 unit (JSON has escaped the control characters): most skip the count. */
+const fitsRecordCap = (json: string): boolean =>
+  json.length * 3 <= MAX_RECORD_JSON_BYTES || Buffer.byteLength(json) <= MAX_RECORD_JSON_BYTES;
+
+function recordJson(record: ProcessRecord): Json {
   const out: Json = { v: FORMAT_VERSION, pp: record.ppid };
   if (record.start !== undefined) out["s"] = record.start;
-  if (record.sessionId !== undefined) out["sid"] = cut(record.sessionId, b.text);
-  putImage(out, record, b);
-  putUser(out, record.user, b);
-  putChain(out, record.chain, b.ownChain, b);
-  const ancestors = record.ancestors.slice(0, b.ancestors).map((node) => nodeJson(node, b));
+  if (record.sessionId !== undefined) out["sid"] = record.sessionId;
+  putImage(out, record);
+  putUser(out, record.user);
+  putChain(out, record.chain);
+  const ancestors = record.ancestors.map(nodeJson);
   if (ancestors.length > 0) out["a"] = ancestors;
   if (record.incomplete === true) out["o"] = 1;
   if (record.eventId !== undefined && record.eventId.length <= MAX_EVENT_ID) out["id"] = record.eventId;
@@ -181,66 +156,40 @@ function recordJson(record: ProcessRecord, b: Budget): Json {
 }
 
 /** Only the node fields: an ancestor held in memory is a whole ProcessRecord with its own ancestors. */
-function nodeJson(node: ProcessNode, b: Budget): Json {
+function nodeJson(node: ProcessNode): Json {
   const out: Json = { p: node.pid };
-  putImage(out, node, b);
-  putUser(out, node.user, b);
-  putChain(out, node.chain, b.ancestorChain, b);
+  putImage(out, node);
+  putUser(out, node.user);
+  putChain(out, node.chain);
   return out;
 }
 
-function putImage(out: Json, image: ProcessImage, b: Budget): void {
-  out["e"] = cut(image.executable, b.text);
-  if (image.invokedPath !== undefined) out["ip"] = cut(image.invokedPath, b.text);
-  if (image.script !== undefined) out["sc"] = cut(image.script, b.text);
-  const args = budgetArgs(image.args, b.args);
-  if (args.length > 0) out["g"] = args;
-  if (image.cwd !== undefined) out["d"] = cut(image.cwd, b.text);
+function putImage(out: Json, image: ProcessImage): void {
+  out["e"] = image.executable;
+  if (image.invokedPath !== undefined) out["ip"] = image.invokedPath;
+  if (image.script !== undefined) out["sc"] = image.script;
+  if (image.args.length > 0) out["g"] = image.args;
+  if (image.cwd !== undefined) out["d"] = image.cwd;
   out["t"] = image.time;
   if (image.seq !== undefined) out["q"] = image.seq;
   if (image.by !== undefined) out["b"] = image.by;
 }
 
-function putUser(out: Json, user: ProcessNode["user"], b: Budget): void {
+function putUser(out: Json, user: ProcessNode["user"]): void {
   if (user === undefined || (user.id === undefined && user.name === undefined)) return;
   const u: Json = {};
-  if (user.id !== undefined) u["i"] = cut(user.id, b.text);
-  if (user.name !== undefined) u["n"] = cut(user.name, b.text);
+  if (user.id !== undefined) u["i"] = user.id;
+  if (user.name !== undefined) u["n"] = user.name;
   out["u"] = u;
 }
 
-function putChain(out: Json, chain: readonly ProcessImage[], limit: number, b: Budget): void {
-  if (chain.length === 0 || limit === 0) return;
-  out["c"] = chain.slice(0, limit).map((image) => {
+function putChain(out: Json, chain: readonly ProcessImage[]): void {
+  if (chain.length === 0) return;
+  out["c"] = chain.map((image) => {
     const json: Json = {};
-    putImage(json, image, b);
+    putImage(json, image);
     return json;
   });
-}
-
-/** The first args up to `budget` characters in all; the one that crosses it is cut and ends with "…". */
-function budgetArgs(args: readonly string[], budget: number): readonly string[] {
-  let total = 0;
-  for (let i = 0; i < args.length; i++) {
-    const length = args[i]!.length;
-    if (total + length > budget) {
-      const room = budget - total;
-      const kept = args.slice(0, i);
-      if (room > 0) kept.push(cut(args[i]!, room - 1));
-      return kept;
-    }
-    total += length;
-  }
-  return args;
-}
-
-/** `text` cut to `max` characters and marked "…", never splitting a surrogate pair. */
-function cut(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let end = Math.max(0, max);
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end--;
-  return `${text.slice(0, end)}…`;
 }
 
 /** The record from its stored JSON, or undefined for anything that is not a version-1 record. */

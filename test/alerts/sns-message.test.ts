@@ -194,20 +194,26 @@ describe("buildSnsMessage", () => {
       expect(json.ancestors[0]!.args[2]).toBe(`${big(1024, "a")}…[+${100_000 - 1024} chars]`);
     });
 
-    it("then drops ancestors' earlier images and the farthest ancestors", async () => {
+    it("then drops the earlier images of ancestors holding no match and cuts their args to a head: every ancestor stays", async () => {
       // Lineage's own caps (32 args of 512 chars) in every image: args alone cannot make it fit.
       const alert = await hugeAlert((i) =>
         Array.from({ length: 32 }, (_, j) => `${i}:${j}:${big(2_000, "w")}`),
       );
       const json = trimmedJson(alert);
-      expect(json.ancestors.length).toBeGreaterThan(0);
-      expect(json.ancestors.length).toBeLessThan(16);
-      expect(json.ancestors.map((a) => a.pid)).toEqual(
-        alert.ancestors.slice(0, json.ancestors.length).map((a) => a.pid),
-      );
-      expect(json.ancestors.every((a) => a.execChain.length === 0)).toBe(true);
+      expect(json.ancestors.map((a) => a.pid)).toEqual(alert.ancestors.map((a) => a.pid));
+      // The parent holds the match (the script, depth 1): its earlier images and 32 args of 256 stay.
+      expect(alert.location.depth).toBe(1);
+      expect(json.ancestors[0]!.execChain).toHaveLength(2);
       expect(json.ancestors[0]!.args).toHaveLength(32);
       expect(json.ancestors[0]!.args[31]).toBe(`0:31:${big(251, "w")}…[+1749 chars]`);
+      for (const a of json.ancestors.slice(1)) {
+        expect(a.execChain).toEqual([]);
+        expect(a.args).toEqual([
+          expect.stringMatching(/^\d+:0:w+…/),
+          expect.stringMatching(/^\d+:1:w+…/),
+          "…[+30 args]",
+        ]);
+      }
     });
 
     it("keeps ancestors whole when shortening args is enough", async () => {
