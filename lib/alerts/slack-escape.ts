@@ -61,15 +61,6 @@ const PROSE_LOOKALIKE: Readonly<Record<string, string>> = {
  */
 const CODE_LOOKALIKE: Readonly<Record<string, string>> = { "`": "\u02cb" };
 
-/**
- * Invisible characters that escape.ts leaves alone because a terminal shows them harmlessly, but that hide
- * text in a chat client: Unicode tag characters (U+E0000–E007F, used to smuggle text past a reader),
- * interlinear annotation marks, the Mongolian vowel separator, Hangul fillers and the combining grapheme
- * joiner. Lone surrogates are invalid Unicode that Slack refuses.
- */
-const HIDDEN =
-  /^(?:[\u{e0000}-\u{e007f}\ufff9-\ufffb\u180e\u3164\uffa0\u115f]|\u1160|\u034f|[\ud800-\udfff])$/u;
-
 type Context = "plain" | "prose" | "code";
 
 function escapeCodePoint(ch: string, context: Context): string {
@@ -82,7 +73,8 @@ function escapeCodePoint(ch: string, context: Context): string {
     const lookalike = CODE_LOOKALIKE[ch];
     if (lookalike !== undefined) return lookalike;
   }
-  if (HIDDEN.test(ch)) return `\\u{${ch.codePointAt(0)!.toString(16)}}`;
+  // The same classes, and the same visible escapes, as the text and e-mail reports (lib/alerts/escape.ts):
+  // controls, format and invisible characters (tags, fillers, variation selectors), lone surrogates.
   return escapeText(ch);
 }
 

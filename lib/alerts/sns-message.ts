@@ -161,7 +161,7 @@ function toPrintableAscii(text: string): string {
 }
 
 /** An escape written by escapeText: cutting inside one would leave a misleading fragment like `\u20`. */
-const ESCAPE = /\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|[ntr])/y;
+const ESCAPE = /\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|u\{[0-9a-f]{5,6}\}|[ntr])/y;
 
 /** Cut to at most `max` characters ending in "...", never inside an escape or a surrogate pair. */
 function cutEscaped(text: string, max: number): string {

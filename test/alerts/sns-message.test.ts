@@ -48,7 +48,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 /** A subject SNS accepts: under 100 characters, printable ASCII, one line, not starting with whitespace. */
 const VALID_SUBJECT = /^[\x21-\x7e][\x20-\x7e]{0,98}$/;
 /** A cut through an escapeText escape, right before the "..." marker. */
-const HALF_ESCAPE = /\\(?:x[0-9a-f]?|u[0-9a-f]{0,3})\.\.\.$/;
+const HALF_ESCAPE = /\\(?:x[0-9a-f]?|u[0-9a-f]{0,3}|u\{[0-9a-f]{0,6})\.\.\.$/;
 
 describe("buildSnsMessage", () => {
   it("sends the readable report to default and email, the alert JSON to sqs, lambda and https", async () => {
@@ -134,7 +134,9 @@ describe("buildSnsMessage", () => {
     const sns = buildSnsMessage({ ...alert, user: { id: "33", name: "a\ud83d" } });
     const message = parse(sns);
     expect(message["default"]).not.toMatch(LONE_SURROGATE);
-    expect(message["default"]).toContain("hxxp[://]x/\ufffd \ufffdy");
+    // Escaped as every other invisible or invalid code point, so a reader sees what telemetry carried.
+    expect(message["default"]).toContain("hxxp[://]x/\\ud800 \\udc00y");
+    expect(message["default"]).toContain("user       a\\ud83d (uid 33)");
     // The JSON keeps the exact argv: its escapes decode back to the lone surrogates.
     expect(JSON.parse(message["sqs"]!).process.args).toEqual(["curl", "http://x/\ud800", "\udc00y"]);
   });

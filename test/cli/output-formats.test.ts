@@ -28,10 +28,10 @@ describe("replay --output", () => {
       expect(email).toContain("  triage\n    1. ");
     }
     expect(emails[0]).toContain(
-      "└─ [14826] user=root /usr/bin/dash  $ /bin/sh /tmp/dropper.sh  script=/tmp/dropper.sh",
+      "└─ [14826] user=root /usr/bin/dash  $ /bin/sh /tmp/dropper[.]sh  script=/tmp/dropper[.]sh",
     );
     expect(emails[1]).toContain(
-      "└─ [14833] user=root /dev/shm/.x  $ /dev/shm/.x -c 'curl -s -m 1 hxxp[://]192.0.2.10/p -o /dev/null; true'",
+      "└─ [14833] user=root /dev/shm/.x  $ /dev/shm/.x -c 'curl -s -m 1 hxxp[://]192[.]0[.]2[.]10/p -o /dev/null; true'",
     );
   });
 

@@ -97,7 +97,7 @@ describe("Kinesis handler on the captured telemetry", () => {
       const message = JSON.parse(input.Message!) as Record<string, string>;
       expect(Object.keys(message).sort()).toEqual(["default", "email", "https", "lambda", "sqs"]);
       expect(message["default"]).toBe(message["email"]);
-      expect(message["email"]).toContain("└─ [14826] user=root /usr/bin/dash  $ /bin/sh /tmp/dropper.sh");
+      expect(message["email"]).toContain("└─ [14826] user=root /usr/bin/dash  $ /bin/sh /tmp/dropper[.]sh");
       expect(message["sqs"]).toBe(message["lambda"]);
       expect(message["sqs"]).toBe(message["https"]);
       const alert = JSON.parse(message["sqs"]!);
