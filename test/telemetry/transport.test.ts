@@ -11,9 +11,12 @@ describe("Kinesis payloads (upstream Powertools samples)", () => {
   it("a plain record is its own text, the partition key its host", () => {
     const event = JSON.parse(readSample("upstream/aws/powertools_kinesis_stream.json"));
     const record = event.Records[0].kinesis;
-    expect(openKinesisPayload(Buffer.from(record.data, "base64"), record.partitionKey, MAX)).toEqual({
+    const data = Buffer.from(record.data, "base64");
+    // The bytes themselves ride along: a line set aside is kept as sent, not as decoded.
+    expect(openKinesisPayload(data, record.partitionKey, MAX)).toEqual({
       kind: "messages",
-      messages: [{ text: "Hello, this is a test.", defaultHost: "1", id: "" }],
+      messages: [{ text: "Hello, this is a test.", defaultHost: "1", id: "", bytes: data }],
+      openedBytes: data.length,
     });
   });
 
