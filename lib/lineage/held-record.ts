@@ -47,6 +47,14 @@ const NODE = IMAGE + 3 * SLOT;
 const RECORD = HEADER + 21 * SLOT + 3 * NUMBER;
 const USER = HEADER + 2 * SLOT;
 
+let accounts = 0;
+
+/**
+ * A new account to charge nodes to, unique in the process. A number, not the generation itself: a node that
+ * outlives its generation must not keep it, and all the records in it, alive.
+ */
+export const newAccount = (): number => ++accounts;
+
 /** An ancestor as a held record keeps it: the ProcessNode fields and nothing they came with. */
 export class NodeView implements ProcessNode {
   readonly pid: number;
@@ -61,8 +69,8 @@ export class NodeView implements ProcessNode {
   readonly by: string | undefined;
   readonly seq: number | undefined;
   readonly #bytes: number;
-  /** The account (a generation of the store) its bytes were last charged to. */
-  #chargedTo: object | undefined;
+  /** The account (a generation of a store) its bytes were last charged to. */
+  #chargedTo = 0;
 
   constructor(node: ProcessNode) {
     this.pid = node.pid;
@@ -84,12 +92,12 @@ export class NodeView implements ProcessNode {
   }
 
   /** Its bytes if not charged to `account` yet, else 0. */
-  unchargedTo(account: object): number {
+  unchargedTo(account: number): number {
     return this.#chargedTo === account ? 0 : this.#bytes;
   }
 
   /** Charged to `account`: its bytes the first time, then 0. */
-  chargeTo(account: object): number {
+  chargeTo(account: number): number {
     if (this.#chargedTo === account) return 0;
     this.#chargedTo = account;
     return this.#bytes;
@@ -150,14 +158,14 @@ export class HeldRecord implements ProcessRecord {
   }
 
   /** Its own bytes and those of its ancestors' nodes not charged to `account` yet. */
-  unchargedTo(account: object): number {
+  unchargedTo(account: number): number {
     let bytes = this.#ownBytes;
     for (const node of this.ancestors) bytes += node.unchargedTo(account);
     return bytes;
   }
 
   /** Charged to `account`: its own bytes, and its ancestors' nodes that were not yet. */
-  chargeTo(account: object): number {
+  chargeTo(account: number): number {
     let bytes = this.#ownBytes;
     for (const node of this.ancestors) bytes += node.chargeTo(account);
     return bytes;

@@ -1,4 +1,4 @@
-import { type HeldRecord, holdRecord, type NodeView } from "./held-record.js";
+import { type HeldRecord, holdRecord, type NodeView, newAccount } from "./held-record.js";
 import type {
   BatchRead,
   LineageStore,
@@ -41,6 +41,8 @@ export class MemoryLineageStore implements LineageStore {
   #old = new Map<string, HeldRecord>();
   #youngBytes = 0;
   #oldBytes = 0;
+  /** What the young generation's nodes are charged to (HeldRecord.chargeTo). */
+  #youngAccount = newAccount();
   /** What one generation may hold, in estimated bytes: half the bound. */
   readonly #generation: number;
   /** Pending-event states by host (tests of the triggers on this store; the CLI decodes in one piece). */
@@ -129,16 +131,17 @@ export class MemoryLineageStore implements LineageStore {
     const slot = ENTRY_BYTES + 2 * key.length;
     // Rotate before the young generation would pass its half of the bound: the total stays within the bound
     // unless one record alone is larger than half of it (a bound of a few KB; then that record is kept alone).
-    const grown = this.#youngBytes - replaced + slot + record.unchargedTo(this.#young);
+    const grown = this.#youngBytes - replaced + slot + record.unchargedTo(this.#youngAccount);
     if (grown > this.#generation && this.#young.size > (previous === undefined ? 0 : 1)) {
       this.#old = this.#young;
       this.#oldBytes = this.#youngBytes;
       this.#young = new Map();
-      this.#youngBytes = slot + record.chargeTo(this.#young);
+      this.#youngAccount = newAccount();
+      this.#youngBytes = slot + record.chargeTo(this.#youngAccount);
       this.#young.set(key, record);
       return;
     }
-    this.#youngBytes += slot + record.chargeTo(this.#young) - replaced;
+    this.#youngBytes += slot + record.chargeTo(this.#youngAccount) - replaced;
     this.#young.set(key, record);
   }
 }

@@ -155,6 +155,29 @@ describe("MemoryLineageStore", () => {
     expect(store.size).toBeLessThan(300);
   });
 
+  it("an evicted record is not kept alive by a parent that stays (its node charged to a dropped generation)", async () => {
+    const gc = collector();
+    const unit = await bytesOf(record(10_000));
+    const store = new MemoryLineageStore(200 * unit);
+    const shell = exec({ pid: 100, ppid: 1, exe: "/usr/bin/bash", args: ["bash"], host: "h" });
+    await store.putMany(records(resolveLineage(shell, undefined, undefined).record));
+    const child = await (async () => {
+      const parent = (await store.getMany([key(100)])).get(key(100));
+      const event = exec({ pid: 200, ppid: 100, exe: "/usr/bin/true", args: ["true"], host: "h" });
+      await store.putMany(records(resolveLineage(event, undefined, parent).record));
+      return new WeakRef((await store.getMany([key(200)])).get(key(200))!);
+    })();
+    // Generations come and go; the shell stays, used by every write.
+    for (let i = 0; i < 20; i++) {
+      await store.getMany([key(100)]);
+      await store.putMany(records(...Array.from({ length: 50 }, (_, j) => record(10_000 + i * 50 + j))));
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect((await store.getMany([key(100), key(200)])).size).toBe(1);
+    expect(child.deref()).toBeUndefined();
+  });
+
   it("an argument cut by capArgs keeps none of the whole argument alive", async () => {
     const gc = collector();
     const store = new MemoryLineageStore();
