@@ -1,11 +1,17 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../errors.js";
+import { DEFAULT_MEMORY_BYTES } from "../lineage/memory-store.js";
 import { INPUT_FORMATS, type InputFormat, isInputFormat } from "../telemetry/input-format.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "./alert-output.js";
 
+const MIB = 1024 * 1024;
+/** --cache: 1 TiB at most (more is a typo, not a machine). */
+const MAX_CACHE_MIB = 1024 * 1024;
+
 /** The synopsis: the first lines of --help, and the README's CLI section verbatim (a test holds them equal). */
 export const SYNOPSIS = `netutil-detector replay [--format FORMAT] [--output OUTPUT] [--config FILE] [--no-dedup] [--host NAME]
-                        [--strict] [--triage] [--store memory|dynamodb [--endpoint URL] --table NAME] FILE|-
+                        [--strict] [--triage] [--cache MIB]
+                        [--store memory|dynamodb [--endpoint URL] --table NAME] FILE|-
 netutil-detector demo [--output OUTPUT] [--triage]
 netutil-detector --help | --version
 
@@ -48,6 +54,8 @@ demo runs the bundled demo through the Kinesis handler, with an embedded dynalit
   --no-dedup report every alert, not the first per utility and location within an hour
   --host     host name for records that carry none (auditd lines without node=); default "unknown"
   --strict   for scripts: exit ${EXIT_STATUS.strict} when a record is malformed or the input holds no exec event
+  --cache    memory for process lineage, in MiB (estimated; default ${DEFAULT_MEMORY_BYTES / MIB}): past it the least recently
+             used processes are forgotten, and their children that exec later miss that part of their lineage
   --store    where lineage and dedup live: memory (default) or dynamodb, the Lambda's table (--table NAME;
              --endpoint URL for DynamoDB Local or dynalite; credentials and region from the AWS environment)
 
@@ -70,6 +78,8 @@ export type Command =
       /** Whether --host was given (the hint for records without a host is about the default). */
       hostGiven: boolean;
       store: "memory" | "dynamodb";
+      /** Bytes of lineage the memory store may hold (--cache, in MiB). */
+      cacheBytes: number;
       endpoint: string | undefined;
       table: string | undefined;
     }
@@ -118,6 +128,8 @@ export function parseCommand(argv: readonly string[]): Command {
   if (store === "memory" && (values.table !== undefined || values.endpoint !== undefined)) {
     throw new UsageError("--table and --endpoint go with --store dynamodb");
   }
+  if (store === "dynamodb" && values.cache !== undefined)
+    throw new UsageError("--cache goes with --store memory");
   if (values.endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(values.endpoint)) {
     throw new UsageError(`--endpoint must be an http(s) URL, not "${values.endpoint}"`);
   }
@@ -133,13 +145,31 @@ export function parseCommand(argv: readonly string[]): Command {
     host: values.host ?? "unknown",
     hostGiven: values.host !== undefined,
     store,
+    cacheBytes: values.cache === undefined ? DEFAULT_MEMORY_BYTES : cacheMiB(values.cache) * MIB,
     endpoint: values.endpoint,
     table: values.table,
   };
 }
 
 /** Options that mean nothing to demo: refused there rather than silently ignored. */
-const REPLAY_ONLY = ["format", "config", "no-dedup", "host", "strict", "store", "endpoint", "table"] as const;
+const REPLAY_ONLY = [
+  "format",
+  "config",
+  "no-dedup",
+  "host",
+  "strict",
+  "cache",
+  "store",
+  "endpoint",
+  "table",
+] as const;
+
+function cacheMiB(text: string): number {
+  const mib = /^[0-9]{1,7}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(mib >= 1 && mib <= MAX_CACHE_MIB))
+    throw new UsageError(`--cache must be a whole number of MiB from 1 to ${MAX_CACHE_MIB}, not "${text}"`);
+  return mib;
+}
 
 function parse(argv: readonly string[]) {
   return parseArgs({
@@ -154,6 +184,7 @@ function parse(argv: readonly string[]) {
       host: { type: "string" },
       strict: { type: "boolean" },
       triage: { type: "boolean" },
+      cache: { type: "string" },
       store: { type: "string" },
       endpoint: { type: "string" },
       table: { type: "string" },

@@ -97,7 +97,7 @@ async function replayCommand(command: Extract<Command, { kind: "replay" }>, io: 
     }),
     sample,
   );
-  const stores = command.store === "dynamodb" ? dynamoDbStores(command) : memoryStores(command.dedup);
+  const stores = command.store === "dynamodb" ? dynamoDbStores(command) : memoryStores(command);
   const report = alertReport(command.output, { triage: command.triage });
   let summary: ReplaySummary;
   try {
@@ -145,10 +145,10 @@ export function strictProblems(summary: ReplaySummary): string[] {
 
 const stdoutStillOpen = (io: CliIo): Promise<boolean> => io.stdoutOpen?.() ?? Promise.resolve(true);
 
-function memoryStores(dedup: boolean) {
+function memoryStores(command: Extract<Command, { kind: "replay" }>) {
   return {
-    store: new MemoryLineageStore(),
-    dedup: dedup ? new MemoryDedupStore(DEFAULT_DEDUP_WINDOW_MS) : new NoDedupStore(),
+    store: new MemoryLineageStore(command.cacheBytes),
+    dedup: command.dedup ? new MemoryDedupStore(DEFAULT_DEDUP_WINDOW_MS) : new NoDedupStore(),
     claims: new MemoryDeliveryClaims(),
     close: () => {},
   };

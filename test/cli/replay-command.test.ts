@@ -135,6 +135,11 @@ describe("errors and exit codes", () => {
     [["replay", "--bogus", "f"], "Unknown option '--bogus'"],
     [["demo", "--host", "web-01"], "--host goes with replay, not demo"],
     [["demo", "--strict"], "--strict goes with replay, not demo"],
+    [["demo", "--cache", "64"], "--cache goes with replay, not demo"],
+    ...["0", "-1", "1.5", "64M", "", "99999999"].map((mib): [string[], string] => [
+      ["replay", `--cache=${mib}`, "f"],
+      `--cache must be a whole number of MiB from 1 to 1048576, not "${mib}"`,
+    ]),
     [["frob\u001b[2Jnicate"], 'unknown command "frob\\x1b[2Jnicate"'],
   ])("usage error %j → one line that points to --help, exit 2", async (argv, message) => {
     const { code, stdout, stderr } = await cli(argv);

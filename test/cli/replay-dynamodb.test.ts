@@ -50,6 +50,10 @@ describe("replay --store dynamodb (the Lambda's table, here a dynalite)", () => 
   it.each([
     [["replay", "--store", "dynamodb", "f"], "--store dynamodb needs --table NAME"],
     [["replay", "--table", "t", "f"], "--table and --endpoint go with --store dynamodb"],
+    [
+      ["replay", "--store", "dynamodb", "--table", "t", "--cache", "64", "f"],
+      "--cache goes with --store memory",
+    ],
     [["replay", "--store", "redis", "f"], "--store must be memory or dynamodb"],
     [
       ["replay", "--store", "dynamodb", "--table", "t", "--endpoint", "localhost:8000", "f"],

@@ -1,0 +1,301 @@
+import {
+  MAX_ARG_LENGTH,
+  MAX_ARGS,
+  type ProcessImage,
+  type ProcessNode,
+  type ProcessRecord,
+} from "./process-record.js";
+
+/**
+ * A process record as the in-memory lineage store holds it, and an estimate of the bytes it keeps alive there:
+ * what bounds the CLI's memory (lib/lineage/memory-store.ts). The estimate is only worth something if a held
+ * record keeps alive nothing but what is counted, and as resolved a record keeps alive far more:
+ *
+ * - Its ancestors are the parents' own records (resolve-lineage.ts shares them rather than copying a node per
+ *   event), each with its own ancestors, and so on: a record keeps every ancestor's ancestors, however far,
+ *   and a long line of processes (a script that starts itself) stays in memory whole whatever is evicted.
+ *   Held, a record's ancestors are nodes (`NodeView`: the ProcessNode fields, no ancestors), made once per
+ *   held parent and shared by its children.
+ * - An argument cut by capArgs is a slice of the whole argument (up to 128 KiB), and arguments split from one
+ *   command line (Tetragon, Falco, laurel ARGV_STR) are slices of all of it: V8 keeps a slice's parent text.
+ *   Such arguments are copied: those capArgs cut (513 characters ending in "…"), and all of a list of
+ *   MAX_ARGS, whose dropped arguments may share the kept ones' text. A list shorter than that kept every
+ *   argument, so a command line it was split from is about as long as what is counted.
+ *
+ * The estimate is cheap (computed once per record written, from string lengths) and on the high side: two
+ * bytes per character (V8 stores Latin-1 text in one), a fixed size per object, array and number. A record's
+ * own bytes are counted with it; an ancestor's node is charged once to each account (a generation of the
+ * store) that holds a record pointing to it, and stays charged there until that account is dropped whole:
+ * an evicted parent's node lives as long as a held child points to it. Not counted: paths sliced from an
+ * audit line keep that line (under 9 KB as the kernel writes it), and strings that a record shares with its
+ * own node are counted in both.
+ */
+
+/** V8 on 64 bits without pointer compression: an object's header, a slot, a boxed number (epoch ms). */
+const HEADER = 24;
+const SLOT = 8;
+const NUMBER = 16;
+/** A string's header (map, hash, length), then its characters. */
+const STRING = 16;
+/** JSArray plus its backing store's header. */
+const ARRAY = 48;
+/** A process image's object: 8 fields, time and seq boxed. */
+const IMAGE = HEADER + 8 * SLOT + 2 * NUMBER;
+/** A node's object: the image's fields, pid, user and chain. */
+const NODE = IMAGE + 3 * SLOT;
+/** A record's object: 21 fields, time, seq and start boxed. */
+const RECORD = HEADER + 21 * SLOT + 3 * NUMBER;
+const USER = HEADER + 2 * SLOT;
+
+let accounts = 0;
+
+/**
+ * A new account to charge nodes to, unique in the process. A number, not the generation itself: a node that
+ * outlives its generation must not keep it, and all the records in it, alive.
+ */
+export const newAccount = (): number => ++accounts;
+
+/** An ancestor as a held record keeps it: the ProcessNode fields and nothing they came with. */
+export class NodeView implements ProcessNode {
+  readonly pid: number;
+  readonly user: ProcessNode["user"];
+  readonly chain: readonly ProcessImage[];
+  readonly executable: string;
+  readonly invokedPath: string | undefined;
+  readonly script: string | undefined;
+  readonly args: readonly string[];
+  readonly cwd: string | undefined;
+  readonly time: number;
+  readonly by: string | undefined;
+  readonly seq: number | undefined;
+  readonly #bytes: number;
+  /** The account (a generation of a store) its bytes were last charged to. */
+  #chargedTo = 0;
+
+  constructor(node: ProcessNode) {
+    this.pid = node.pid;
+    this.user = node.user;
+    this.chain = heldChain(node.chain);
+    this.executable = node.executable;
+    this.invokedPath = node.invokedPath;
+    this.script = node.script;
+    this.args = heldArgs(node.args);
+    this.cwd = node.cwd;
+    this.time = node.time;
+    this.by = node.by;
+    this.seq = node.seq;
+    this.#bytes = nodeBytes(this);
+  }
+
+  get heldBytes(): number {
+    return this.#bytes;
+  }
+
+  /** Its bytes if not charged to `account` yet, else 0. */
+  unchargedTo(account: number): number {
+    return this.#chargedTo === account ? 0 : this.#bytes;
+  }
+
+  /** Charged to `account`: its bytes the first time, then 0. */
+  chargeTo(account: number): number {
+    if (this.#chargedTo === account) return 0;
+    this.#chargedTo = account;
+    return this.#bytes;
+  }
+}
+
+/** A record as held: its ancestors NodeViews, its own estimate computed. */
+export class HeldRecord implements ProcessRecord {
+  readonly host: string;
+  readonly pid: number;
+  readonly ppid: number;
+  readonly start: number | undefined;
+  readonly sessionId: string | undefined;
+  readonly entityId: string | undefined;
+  readonly executable: string;
+  readonly invokedPath: string | undefined;
+  readonly script: string | undefined;
+  readonly args: readonly string[];
+  readonly cwd: string | undefined;
+  readonly time: number;
+  readonly seq: number | undefined;
+  readonly by: string | undefined;
+  readonly eventId: string | undefined;
+  readonly user: ProcessNode["user"];
+  readonly chain: readonly ProcessImage[];
+  readonly ancestors: readonly NodeView[];
+  readonly incomplete: boolean | undefined;
+  /** The record and what it points to but its ancestors' nodes, which it shares with its relatives. */
+  readonly #ownBytes: number;
+  /** This process as its children's ancestor: made when the first child is held. */
+  #view: NodeView | undefined;
+
+  constructor(record: ProcessRecord, ancestors: readonly NodeView[]) {
+    this.host = record.host;
+    this.pid = record.pid;
+    this.ppid = record.ppid;
+    this.start = record.start;
+    this.sessionId = record.sessionId;
+    this.entityId = record.entityId;
+    this.executable = record.executable;
+    this.invokedPath = record.invokedPath;
+    this.script = record.script;
+    this.args = heldArgs(record.args);
+    this.cwd = record.cwd;
+    this.time = record.time;
+    this.seq = record.seq;
+    this.by = record.by;
+    this.eventId = record.eventId;
+    this.user = record.user;
+    this.chain = heldChain(record.chain);
+    this.ancestors = ancestors;
+    this.incomplete = record.incomplete;
+    this.#ownBytes = recordBytes(this);
+  }
+
+  get ownBytes(): number {
+    return this.#ownBytes;
+  }
+
+  /** Its own bytes and those of its ancestors' nodes not charged to `account` yet. */
+  unchargedTo(account: number): number {
+    let bytes = this.#ownBytes;
+    for (const node of this.ancestors) bytes += node.unchargedTo(account);
+    return bytes;
+  }
+
+  /** Charged to `account`: its own bytes, and its ancestors' nodes that were not yet. */
+  chargeTo(account: number): number {
+    let bytes = this.#ownBytes;
+    for (const node of this.ancestors) bytes += node.chargeTo(account);
+    return bytes;
+  }
+
+  get view(): NodeView {
+    this.#view ??= new NodeView(this);
+    return this.#view;
+  }
+}
+
+/**
+ * `record` as held. `written`: what the records and nodes of the same write already became (records are
+ * written with their parents, which a child of the same batch points to as they were resolved); filled here,
+ * so that siblings share one node.
+ */
+export function holdRecord(record: ProcessRecord, written: Map<object, NodeView | HeldRecord>): HeldRecord {
+  const { ancestors } = record;
+  let held: NodeView[] | undefined;
+  for (let i = 0; i < ancestors.length; i++) {
+    const node = ancestors[i]!;
+    if (node instanceof NodeView) continue;
+    let view: NodeView;
+    if (node instanceof HeldRecord) view = node.view;
+    else {
+      const earlier = written.get(node);
+      if (earlier === undefined) {
+        view = new NodeView(node);
+        written.set(node, view);
+      } else view = earlier instanceof HeldRecord ? earlier.view : earlier;
+    }
+    held ??= ancestors.slice() as NodeView[];
+    held[i] = view;
+  }
+  const result = new HeldRecord(record, held ?? (ancestors as readonly NodeView[]));
+  written.set(record, result);
+  return result;
+}
+
+/** A record's own bytes: its fields, strings, args, user, exec chain and ancestor slots, not the ancestors. */
+function recordBytes(record: ProcessRecord): number {
+  return (
+    RECORD -
+    IMAGE +
+    imageBytes(record) +
+    stringBytes(record.host) +
+    stringBytes(record.sessionId) +
+    stringBytes(record.entityId) +
+    stringBytes(record.eventId) +
+    userBytes(record.user) +
+    chainBytes(record.chain) +
+    ARRAY +
+    SLOT * record.ancestors.length
+  );
+}
+
+function nodeBytes(node: ProcessNode): number {
+  return NODE - IMAGE + imageBytes(node) + userBytes(node.user) + chainBytes(node.chain);
+}
+
+function chainBytes(chain: readonly ProcessImage[]): number {
+  let bytes = ARRAY + SLOT * chain.length;
+  for (const image of chain) bytes += imageBytes(image);
+  return bytes;
+}
+
+function imageBytes(image: ProcessImage): number {
+  let bytes =
+    IMAGE +
+    stringBytes(image.executable) +
+    stringBytes(image.invokedPath) +
+    stringBytes(image.script) +
+    stringBytes(image.cwd) +
+    stringBytes(image.by) +
+    ARRAY +
+    SLOT * image.args.length;
+  for (const arg of image.args) bytes += stringBytes(arg);
+  return bytes;
+}
+
+function userBytes(user: ProcessNode["user"]): number {
+  return user === undefined ? 0 : USER + stringBytes(user.id) + stringBytes(user.name);
+}
+
+const stringBytes = (text: string | undefined): number => (text === undefined ? 0 : STRING + 2 * text.length);
+
+/** Images whose args needed copying, copied; the same array when none did (the common case). */
+function heldChain(chain: readonly ProcessImage[]): readonly ProcessImage[] {
+  let out: ProcessImage[] | undefined;
+  for (let i = 0; i < chain.length; i++) {
+    const image = chain[i]!;
+    const args = heldArgs(image.args);
+    if (args === image.args) continue;
+    out ??= chain.slice();
+    out[i] = { ...image, args };
+  }
+  return out ?? chain;
+}
+
+/**
+ * Args lists copied, by the list they were copied from and by themselves: each is copied once, however many
+ * images and nodes share it. Only lists that needed copying are in it (few).
+ */
+const detachedLists = new WeakMap<readonly string[], readonly string[]>();
+
+/** The args, with those that may keep a longer text alive copied (see above); the same array when none may. */
+function heldArgs(args: readonly string[]): readonly string[] {
+  // The common case reads a few lengths and allocates nothing.
+  if (args.length < MAX_ARGS && !anyCut(args)) return args;
+  let out = detachedLists.get(args);
+  if (out === undefined) {
+    out =
+      args.length >= MAX_ARGS ? args.map(detached) : args.map((arg) => (wasCut(arg) ? detached(arg) : arg));
+    detachedLists.set(args, out);
+    detachedLists.set(out, out);
+  }
+  return out;
+}
+
+function anyCut(args: readonly string[]): boolean {
+  for (let i = 0; i < args.length; i++) if (wasCut(args[i]!)) return true;
+  return false;
+}
+
+/** capArgs' mark: MAX_ARG_LENGTH characters of a longer argument, then "…". */
+const wasCut = (arg: string): boolean =>
+  arg.length === MAX_ARG_LENGTH + 1 && arg.charCodeAt(MAX_ARG_LENGTH) === 0x2026;
+
+/**
+ * The text in a string of its own. A slice of a concatenation makes V8 flatten the concatenation into a new
+ * string first: the result points into that copy (one character longer), no longer into the original.
+ */
+const detached = (text: string): string => ` ${text}`.slice(1);
