@@ -1,4 +1,5 @@
 import { gunzipSync } from "node:zlib";
+import { deaggregateKpl, isKplAggregated } from "./kpl.js";
 
 /**
  * What arrives on a trigger before any telemetry decoding (DESIGN §2, decode): a Kinesis record's data is
@@ -35,12 +36,36 @@ export type OpenedPayload =
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
 
-/** A Kinesis record's payload (already base64-decoded by the caller). */
+/**
+ * A Kinesis record's payload (already base64-decoded by the caller). A KPL aggregated record opens into its
+ * user records, each a payload of its own (its partition key the host by default); one that cannot be
+ * opened makes the whole record malformed, set aside with its bytes.
+ */
 export function openKinesisPayload(
   data: Buffer,
   partitionKey: string,
   maxDecompressedBytes: number,
 ): OpenedPayload {
+  if (isKplAggregated(data)) {
+    const opened = deaggregateKpl(data, partitionKey);
+    if ("error" in opened) return { kind: "error", reason: opened.error };
+    const messages: TransportMessage[] = [];
+    let openedBytes = 0;
+    for (const [i, record] of opened.records.entries()) {
+      const left = Math.max(1, maxDecompressedBytes - openedBytes);
+      const payload = openPlainOrGzip(record.data, record.partitionKey, left);
+      if (payload.kind === "error")
+        return { kind: "error", reason: `KPL user record ${i}: ${payload.reason}` };
+      if (payload.kind === "control") continue;
+      messages.push(...payload.messages);
+      openedBytes += payload.openedBytes;
+    }
+    return { kind: "messages", messages, openedBytes };
+  }
+  return openPlainOrGzip(data, partitionKey, maxDecompressedBytes);
+}
+
+function openPlainOrGzip(data: Buffer, partitionKey: string, maxDecompressedBytes: number): OpenedPayload {
   if (data.length >= 2 && data[0] === GZIP_MAGIC_0 && data[1] === GZIP_MAGIC_1) {
     return openCloudWatchEnvelope(data, maxDecompressedBytes, partitionKey);
   }

@@ -12,6 +12,7 @@ import {
 import { detectorHarness, TOPIC_ARN } from "../helpers/detector-harness.js";
 import { type LocalDynamo, startDynalite } from "../helpers/dynalite.js";
 import { createStream, putPayloads, readAsLambdaEvents, startKinesalite } from "../helpers/kinesalite.js";
+import { aggregated } from "../helpers/kpl.js";
 import { CAPTURED_ALERTS, CAPTURED_AUDITD, CAPTURED_LAUREL, readSample } from "../helpers/samples.js";
 
 /**
@@ -266,6 +267,36 @@ describe("failures: reported from the right record, nothing lost, published once
       expect(h.snsMock.commandCalls(PublishCommand)).toHaveLength(3);
       const byPid = (a: { pid: number }, b: { pid: number }) => a.pid - b.pid;
       expect(summary(h.published().slice(1)).sort(byPid)).toEqual([...CAPTURED_ALERTS].sort(byPid));
+    } finally {
+      await h.local.close();
+    }
+  });
+
+  it("KPL aggregated records: the same two alerts; a record whose checksum fails is set aside whole", async () => {
+    const h = await freshHarness();
+    try {
+      const all = lines(CAPTURED_AUDITD);
+      // 40 lines per aggregated record, each line a user record of its own, as a KPL producer packs them.
+      const packed: Buffer[] = [];
+      for (let i = 0; i < all.length; i += 40)
+        packed.push(aggregated(all.slice(i, i + 40).map((l) => ({ partitionKey: "vm", data: l }))));
+      const spoiled = Buffer.from(packed[0]!);
+      spoiled[spoiled.length - 1]! ^= 1;
+      const [event] = await throughKinesis([
+        ...packed.map((data) => ({ data, partitionKey: "vm" })),
+        { data: spoiled, partitionKey: "vm" },
+      ]);
+      expect(await makeKinesisHandler(h.deps)(event!)).toEqual({ batchItemFailures: [] });
+      expect(summary(h.published())).toEqual(CAPTURED_ALERTS);
+      const entries = h.sqsMock
+        .commandCalls(SendMessageBatchCommand)
+        .flatMap((c) => c.args[0].input.Entries!);
+      expect(entries.map((e) => JSON.parse(e.MessageBody!).reason)).toEqual([
+        "KPL aggregated record: Invalid record checksum",
+      ]);
+      expect(Buffer.from(JSON.parse(entries[0]!.MessageBody!).rawBase64, "base64").equals(spoiled)).toBe(
+        true,
+      );
     } finally {
       await h.local.close();
     }
