@@ -64,95 +64,31 @@ const ARGS_256: ArgsCap = { chars: 256, count: 32 };
 const ARGS_HEAD: ArgsCap = { chars: 64, count: 3 };
 const ARGV0: ArgsCap = { chars: 32, count: 2 };
 
-/** Tried in order until the alert fits; each one keeps at most what the one before kept. */
-const CUTS: readonly AlertCut[] = [
-  { fields: PATH_MAX, cwd: PATH_MAX },
-  { fields: PATH_MAX, cwd: 256 },
-  { fields: PATH_MAX, cwd: 256, processArgs: ARGS_4K, evidenceArgs: ARGS_4K, ancestorArgs: ARGS_4K },
-  { fields: PATH_MAX, cwd: 256, processArgs: ARGS_1K, evidenceArgs: ARGS_1K, ancestorArgs: ARGS_1K },
-  { fields: PATH_MAX, cwd: 256, processArgs: ARGS_1K, evidenceArgs: ARGS_1K, ancestorArgs: ARGS_256 },
-  {
-    fields: PATH_MAX,
-    cwd: 256,
-    processArgs: ARGS_1K,
-    evidenceArgs: ARGS_1K,
-    ancestorArgs: ARGS_256,
-    chains: "evidence",
-  },
-  {
-    fields: PATH_MAX,
-    cwd: 256,
-    processArgs: ARGS_1K,
-    evidenceArgs: ARGS_256,
-    ancestorArgs: ARGS_HEAD,
-    chains: "evidence",
-  },
-  {
-    fields: PATH_MAX,
-    cwd: 256,
-    processArgs: ARGS_1K,
-    evidenceArgs: ARGS_256,
-    ancestorArgs: ARGS_HEAD,
-    chains: "evidence",
-    tail: "fit",
-  },
-  {
-    fields: PATH_MAX,
-    cwd: 64,
-    processArgs: ARGS_256,
-    evidenceArgs: ARGS_HEAD,
-    ancestorArgs: ARGV0,
-    chains: "evidence",
-    tail: "fit",
-    slim: 64,
-    floor: 64,
-  },
-  {
-    fields: 256,
-    cwd: 64,
-    processArgs: { chars: 256, count: 16 },
-    evidenceArgs: ARGS_HEAD,
-    ancestorArgs: ARGV0,
-    chains: "evidence",
-    tail: "fit",
-    slim: 64,
-    floor: 32,
-  },
-  {
-    fields: 64,
-    cwd: 64,
-    processArgs: { chars: 128, count: 4 },
-    evidenceArgs: ARGS_HEAD,
-    ancestorArgs: ARGV0,
-    chains: "evidence",
-    tail: "fit",
-    slim: 64,
-    floor: 8,
-  },
-  {
-    fields: 64,
-    cwd: 64,
-    processArgs: { chars: 128, count: 4 },
-    evidenceArgs: ARGS_HEAD,
-    ancestorArgs: ARGV0,
-    chains: "evidence",
-    tail: "fit",
-    slim: 8,
-    floor: 8,
-  },
-  {
-    fields: 64,
-    cwd: 64,
-    processArgs: { chars: 128, count: 4 },
-    evidenceArgs: ARGS_HEAD,
-    ancestorArgs: ARGV0,
-    chains: "evidence",
-    tail: "fit",
-    slim: 8,
-    floor: 8,
-    evidenceOnly: true,
-  },
-];
+/**
+ * Tried in order until the alert fits; each one keeps at most what the one before kept: written as what it
+ * tightens over the one before.
+ */
+const CUTS: readonly AlertCut[] = ladder({ fields: PATH_MAX, cwd: PATH_MAX }, [
+  { cwd: 256 },
+  { processArgs: ARGS_4K, evidenceArgs: ARGS_4K, ancestorArgs: ARGS_4K },
+  { processArgs: ARGS_1K, evidenceArgs: ARGS_1K, ancestorArgs: ARGS_1K },
+  { ancestorArgs: ARGS_256 },
+  { chains: "evidence" },
+  { evidenceArgs: ARGS_256, ancestorArgs: ARGS_HEAD },
+  { tail: "fit" },
+  { cwd: 64, processArgs: ARGS_256, evidenceArgs: ARGS_HEAD, ancestorArgs: ARGV0, slim: 64, floor: 64 },
+  { fields: 256, processArgs: { chars: 256, count: 16 }, floor: 32 },
+  { fields: 64, processArgs: { chars: 128, count: 4 }, floor: 8 },
+  { slim: 8 },
+  { evidenceOnly: true },
+]);
+
+/** The first cut, then each step applied over the cut before it. */
+function ladder(first: AlertCut, steps: readonly Partial<AlertCut>[]): AlertCut[] {
+  const cuts = [first];
+  for (const step of steps) cuts.push({ ...cuts.at(-1)!, ...step });
+  return cuts;
+}
 
 /**
  * The first cut of `alert` that `fits` (the caller renders and measures it), or the smallest when none does

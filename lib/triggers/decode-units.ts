@@ -182,16 +182,16 @@ export function decodeUnits(
       }
       for (const m of list!) {
         const start = startOf(m.line);
-        let index_ = indexes.get(start.message);
-        if (index_ === undefined) {
-          index_ = lineIndex(start.message.bytes ?? Buffer.from(start.message.text, "utf8"));
-          indexes.set(start.message, index_);
+        let lines = indexes.get(start.message);
+        if (lines === undefined) {
+          lines = lineIndex(start.message.bytes ?? Buffer.from(start.message.text, "utf8"));
+          indexes.set(start.message, lines);
         }
         const local = m.line - start.line + 1;
         quarantined.push({
           record: {
             reason: m.reason,
-            raw: index_.bytes(local, spans.get(m.line) ?? 1),
+            raw: lines.bytes(local, spans.get(m.line) ?? 1),
             source: source(index, local),
           },
           unit: index,
