@@ -3,6 +3,7 @@ import type { ExecEvent } from "../telemetry/exec-event.js";
 import { eventTag } from "./event-tag.js";
 import { scriptArgument } from "./interpreter.js";
 import type { Lineage } from "./lineage.js";
+import { loginMayLink } from "./login-programs.js";
 import {
   capArgs,
   MAX_CHAIN,
@@ -49,6 +50,7 @@ export function resolveLineage(
     parentRecord !== undefined &&
     parentRecord.time <= since &&
     sameSession(parentRecord.sessionId, process.sessionId) &&
+    loginMayLink(parentRecord, process.sessionId, since) &&
     sameEntity(parentRecord.entityId, event.parent?.entityId)
   ) {
     // The parent record is its own node: a record is a ProcessNode, and sharing it costs no copy per event.

@@ -3,6 +3,8 @@ import type { DedupLimits, DedupStore } from "../alerts/dedup-store.js";
 import { eventTag } from "../lineage/event-tag.js";
 import type { Lineage } from "../lineage/lineage.js";
 import type { LineageStore } from "../lineage/lineage-store.js";
+import { isLongLived } from "../lineage/long-lived.js";
+import type { PidAllocations } from "../lineage/pid-allocation.js";
 import { execBefore, MAX_CHAIN, type ProcessRecord, processKey } from "../lineage/process-record.js";
 import { imageOf, imageTime, incarnation, recordOf, resolveLineage } from "../lineage/resolve-lineage.js";
 import { rewind } from "../lineage/rewind.js";
@@ -19,6 +21,12 @@ export interface BatchDeps {
   readonly store: LineageStore;
   readonly dedup: DedupStore;
   readonly rule: CompiledRule;
+  /**
+   * The hosts' pid allocators as this container (or replay) has traced them, across batches: a stored record
+   * of a pid the allocator has come past since is an earlier holder's (lib/lineage/pid-allocation.ts).
+   * Without it, records are trusted as the session and time guards allow.
+   */
+  readonly pids?: PidAllocations;
 }
 
 /** What a batch found: the alerts to deliver (in event order) and the records it learned, to write. */
@@ -149,21 +157,39 @@ export async function detectBatch(
   const fetched = rewindAll(stored, ordered);
   // What this batch wrote wins over what the store returned: no copy of the store's answer per batch.
   const written = new Map<string, ProcessRecord>();
-  const lookup = (key: string | undefined) =>
-    key === undefined ? undefined : (written.get(key) ?? fetched.get(key));
+  const { pids } = deps;
+  // A record of a pid the host's allocator has come past since its process was last seen alive belongs to an
+  // earlier holder (lib/lineage/pid-allocation.ts), unless its kind outlives such a pass.
+  const lookup = (key: string | undefined, event: ExecEvent, pid: number) => {
+    if (key === undefined) return undefined;
+    const record = written.get(key) ?? fetched.get(key);
+    if (
+      record === undefined ||
+      pids === undefined ||
+      !pids.superseded(event.host.name, pid, record.time, event.time) ||
+      isLongLived(record)
+    )
+      return record;
+    return undefined;
+  };
 
   const hits: Hit[] = [];
   const snapshots = new Map<string, ProcessRecord>();
   const orphans: ExecEvent[] = [];
   const settled: ExecEvent[] = [];
   for (const { event, kind, own, parent } of ordered) {
+    const { pid, ppid } = event.process;
+    pids?.observe(event.host.name, pid, event.time);
+    const parentRecord = lookup(parent, event, ppid);
     if (kind === "waiting") {
-      snapshots.set(event.source.eventId, resolveLineage(event, lookup(own), lookup(parent)).record);
+      const resolved = resolveLineage(event, lookup(own, event, pid), parentRecord);
+      sawParent(pids, event, parentRecord, resolved.record);
+      snapshots.set(event.source.eventId, resolved.record);
       continue;
     }
     counters.execEvents++;
     let lineage: Lineage;
-    const previous = lookup(own);
+    const previous = lookup(own, event, pid);
     const later = previous !== undefined && laterImageOf(previous, event) ? previous : undefined;
     if (kind === "snapshot" && later === undefined) {
       const snapshot = batch.snapshots!.get(event.source.eventId)!;
@@ -173,14 +199,15 @@ export async function detectBatch(
       written.set(own, recordOf(event, lineage));
     } else {
       if (later === undefined) {
-        const resolved = resolveLineage(event, previous, lookup(parent));
+        const resolved = resolveLineage(event, previous, parentRecord);
+        sawParent(pids, event, parentRecord, resolved.record);
         lineage = resolved.lineage;
         written.set(own, resolved.record);
       } else {
         // Delivered after a later image of its own process (out of order: `exec wget` judged before its
         // loader's exec). The record keeps the later image, with this one slotted into its exec chain, and
         // the later image is judged again with it.
-        const late = lateImage(event, later, lookup(parent));
+        const late = lateImage(event, later, parentRecord);
         lineage = late.lineage;
         written.set(own, late.record);
         const again = rejudgeLater(late.record, event, deps.rule);
@@ -203,6 +230,17 @@ export async function detectBatch(
   // One dedup round for the batch: a key's sightings in one update (lib/pipeline/judge-hits.ts).
   const { alerts, unjudged } = await judgeHits(hits, deps.dedup, counters, new Set(), limits);
   return { alerts, records: written, snapshots, orphans, settled, unjudged };
+}
+
+/** The parent's record was taken for the event's parent: its process was alive, forking, at the event's time. */
+function sawParent(
+  pids: PidAllocations | undefined,
+  event: ExecEvent,
+  parentRecord: ProcessRecord | undefined,
+  record: ProcessRecord,
+): void {
+  if (pids !== undefined && parentRecord !== undefined && record.ancestors[0] === parentRecord)
+    pids.seen(event.host.name, event.process.ppid, event.time);
 }
 
 /** `record` holds a later image of the event's own process (lib/lineage/same-process.ts), exec'd after it. */

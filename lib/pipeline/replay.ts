@@ -1,6 +1,7 @@
 import type { Alert } from "../alerts/alert.js";
 import { deliverAlerts } from "../alerts/deliver-alerts.js";
 import { type DeliveryClaims, MemoryDeliveryClaims } from "../alerts/delivery-claims.js";
+import { PidAllocations } from "../lineage/pid-allocation.js";
 import { createRecordDecoder } from "../telemetry/decode-records.js";
 import type { DecodeOutput, ProcessExit } from "../telemetry/decoder.js";
 import type { ExecEvent } from "../telemetry/exec-event.js";
@@ -60,6 +61,8 @@ export async function replay(
   let exits: ProcessExit[] = [];
   const outputs: DecodeOutput[] = [];
   const claims = options.claims ?? new MemoryDeliveryClaims();
+  // One process reads the whole stream in order: it traces the hosts' pid allocators across its batches.
+  const deps: BatchDeps = options.deps.pids ? options.deps : { ...options.deps, pids: new PidAllocations() };
   const publisher = { publish: async (alert: Alert) => options.onAlert(alert) };
 
   const drain = async (force: boolean) => {
@@ -79,7 +82,7 @@ export async function replay(
       const ended = exits;
       batch = [];
       exits = [];
-      const { alerts, records } = await detectBatch({ events }, options.deps, counters);
+      const { alerts, records } = await detectBatch({ events }, deps, counters);
       // Claimed like the functions' publishes: an alert id seen again in a later batch is printed once.
       const delivery = await deliverAlerts(
         alerts.map((alert) => ({ alert, unit: 0 })),
@@ -90,7 +93,7 @@ export async function replay(
       // Found delivered by an earlier run on the same table: suppressed, as the functions would.
       counters.alerts -= delivery.alreadyDelivered;
       counters.suppressed.dedup += delivery.alreadyDelivered;
-      await writeBatch(records, ended, options.deps.store);
+      await writeBatch(records, ended, deps.store);
     }
   };
 

@@ -1,0 +1,151 @@
+import { basename } from "../paths.js";
+import { interpreterFamily, scriptArgument } from "./interpreter.js";
+import type { ProcessRecord } from "./process-record.js";
+import { REAPERS } from "./reapers.js";
+
+/**
+ * Processes that may become parents long after their exec (DESIGN §5, lineage v2): what a later batch, a
+ * container that took over a shard, or a child forked after the host's pid allocator came round again can need.
+ * Everything else is a short-lived leaf as far as the durable store goes: a container that processes a host's
+ * stream in order still holds it in memory (lib/lineage/tiered-store.ts), and one whose child does come in a
+ * later batch is written then.
+ *
+ * The classes are data, each with why it is here; they are matched on the executed file's name, so a dropper
+ * that calls itself `sshd` is written too (a write, never a missed alert).
+ */
+export interface LongLivedClass {
+  readonly name: string;
+  readonly why: string;
+  readonly test: (record: LongLivedView) => boolean;
+}
+
+/** What the classes look at: a record, or the parts of one known before it is built. */
+export interface LongLivedView {
+  readonly executable: string;
+  readonly invokedPath?: string | undefined;
+  readonly args: readonly string[];
+  readonly ppid: number;
+  /** The parent's executable, when known. */
+  readonly parentExecutable?: string | undefined;
+}
+
+/** Services, supervisors and login programs: they fork for each request, connection, job or session. */
+export const DAEMONS: ReadonlySet<string> = new Set([
+  // Login programs: each set a session and fork the user's shell after their own exec.
+  "sshd",
+  "sshd-session",
+  "login",
+  "su",
+  "sudo",
+  "doas",
+  "cron",
+  "crond",
+  "atd",
+  "anacron",
+  // Init, service managers, supervisors and container runtimes.
+  "systemd",
+  "init",
+  "supervisord",
+  "runsv",
+  "s6-supervise",
+  "containerd",
+  "dockerd",
+  "kubelet",
+  "podman",
+  "tmux",
+  "screen",
+  // Servers that fork or spawn per request.
+  "nginx",
+  "httpd",
+  "apache2",
+  "php-fpm",
+  "postgres",
+  "postmaster",
+  "mysqld",
+  "mariadbd",
+  "redis-server",
+  "java",
+  // Build drivers: they fork compilers for as long as the build runs.
+  "make",
+  "gmake",
+  "ninja",
+]);
+
+/** The classes, in the order they are tried (the cheapest first). */
+export const LONG_LIVED: readonly LongLivedClass[] = [
+  {
+    name: "child-of-init",
+    why: "A service or a daemonised process (ppid 1 or 0): it outlives any batch.",
+    test: (r) => r.ppid <= 1,
+  },
+  {
+    name: "container-init",
+    why: "The first process under a container shim or a container's init: the container's main process.",
+    test: (r) => r.parentExecutable !== undefined && REAPERS.has(basename(r.parentExecutable)),
+  },
+  {
+    name: "daemon",
+    why: "Login programs, service managers, supervisors and servers (DAEMONS): they fork per session or request.",
+    test: (r) => DAEMONS.has(versionless(basename(r.executable))),
+  },
+  {
+    name: "interactive-shell",
+    why: "A login or interactive shell (`-bash`, `bash -i`, `sh` with no command): a person or a reverse shell types into it for minutes or hours.",
+    test: (r) => interactiveShell(r),
+  },
+  {
+    name: "interpreter-program",
+    why: "An interpreter running a program file (`python3 app.py`, `node server.js`, `bash backup.sh`): servers and scripts that fork for as long as they run. Inline code (`-c`) is not.",
+    test: (r) => {
+      const family = interpreterFamily(basename(r.executable));
+      return family !== undefined && scriptArgument(r.executable, r.args, r.invokedPath) !== undefined;
+    },
+  },
+];
+
+/** Whether `record` belongs to a long-lived class; the class, for tests and the bench. */
+export function longLivedClass(record: LongLivedView): LongLivedClass | undefined {
+  for (const c of LONG_LIVED) if (c.test(record)) return c;
+  return undefined;
+}
+
+/** A record's view: its parent's executable is its first ancestor's (when the ancestor is its parent). */
+export function viewOf(record: ProcessRecord): LongLivedView {
+  const parent = record.ancestors[0];
+  return {
+    executable: record.executable,
+    invokedPath: record.invokedPath,
+    args: record.args,
+    ppid: record.ppid,
+    parentExecutable: parent !== undefined && parent.pid === record.ppid ? parent.executable : undefined,
+  };
+}
+
+export const isLongLived = (record: ProcessRecord): boolean => longLivedClass(viewOf(record)) !== undefined;
+
+/** `php-fpm8.2` → `php-fpm`, `python3.11` stays (interpreters are matched by family). */
+function versionless(name: string): string {
+  let end = name.length;
+  while (end > 0) {
+    const c = name.charCodeAt(end - 1);
+    if (!((c >= 48 && c <= 57) || c === 46)) break;
+    end--;
+  }
+  return end === 0 ? name : name.slice(0, end);
+}
+
+/**
+ * A shell with no command and no script: login (`-bash`, `bash -l`), interactive (`-i`), or reading stdin
+ * (`sh` alone, `sh -s`, which is how a reverse shell runs it).
+ */
+function interactiveShell(r: LongLivedView): boolean {
+  if (interpreterFamily(basename(r.executable)) !== "shell") return false;
+  if (r.args[0]?.startsWith("-") === true) return true;
+  for (let i = 1; i < r.args.length; i++) {
+    const arg = r.args[i]!;
+    if (arg === "--" || !arg.startsWith("-")) return false;
+    // `-c` alone or in a cluster (`-ec`, `-lc`): inline code.
+    if (!arg.startsWith("--") && arg.includes("c")) return false;
+  }
+  return true;
+}

@@ -1,0 +1,159 @@
+/**
+ * When each host's pid allocator last came past each pid (DESIGN §5, stale parents).
+ *
+ * Linux hands out pids in increasing order and wraps at pid_max (32,768 on hosts that keep the old default):
+ * a busy host reuses every pid within minutes or hours. A stored record of a pid whose holder died is then
+ * taken for the parent of a later process with that ppid, typically the child of a fork that never exec'd
+ * (a cron job's or a php-fpm worker's), which has no record of its own. auditd logs no fork and no exit, so
+ * the allocator is what tells: the pids of new processes, seen at their exec, trace it. A record written before
+ * the allocator last came past its pid belongs to an earlier holder, unless its process was still alive then
+ * (the kernel skips a pid in use): alive means seen forking within ALIVE_GAP_MS of that pass, or of a class
+ * that outlives any pass (lib/lineage/long-lived.ts; the caller decides).
+ *
+ * The pid space is traced in buckets of BUCKET pids: the time the allocator last entered each bucket, and the
+ * time before that. Memory per host is a few KB on a 32,768 pid space. Observations out of time order (a
+ * redelivery, events carried across invocations) are ignored, and a gap nothing was seen in answers
+ * "unknown": the caller then trusts the record as it always did.
+ */
+
+/** Pids per bucket: the allocator's position is known to this resolution. */
+export const BUCKET = 256;
+/**
+ * How far a new pid may lie ahead of the last one for the allocator to have simply moved on (threads and forks
+ * without exec take pids too). Farther, or behind (a wrap to the first free pid above 300), needs a second pid
+ * just after it to confirm: an old process exec'ing again reports an old pid, out of line once.
+ */
+export const STEP = 4096;
+/**
+ * A record's process counts as alive at a pass of the allocator if it was seen (written, or forking) this soon
+ * before it: a process that forked a child a few seconds earlier still holds its pid.
+ */
+export const ALIVE_GAP_MS = 10_000;
+/** Hosts traced at once; past it the tracing starts over (it is only ever an extra guard). */
+const MAX_HOSTS = 50_000;
+/** Pids remembered as seen alive per host; past it that memory starts over. */
+const MAX_ALIVE = 8_192;
+
+class HostAllocator {
+  /** The last pid the allocator handed out, as far as is known. */
+  cursor: number | undefined;
+  /** The last observation's time: older ones are ignored. */
+  last = Number.NEGATIVE_INFINITY;
+  /** An out-of-line pid awaiting a second one just after it. */
+  candidate: { pid: number; time: number } | undefined;
+  /** The highest pid seen: the top of the pid space as far as is known. */
+  top = 0;
+  readonly entered = new Map<number, number>();
+  readonly previous = new Map<number, number>();
+  readonly alive = new Map<number, number>();
+
+  observe(pid: number, time: number): void {
+    if (time < this.last) return;
+    this.last = time;
+    if (pid > this.top) this.top = pid;
+    const cursor = this.cursor;
+    if (cursor === undefined) {
+      this.cursor = pid;
+      return;
+    }
+    const ahead = pid - cursor;
+    if (ahead > 0 && ahead <= STEP) {
+      this.#move(cursor, pid, time);
+      this.candidate = undefined;
+      return;
+    }
+    // Behind but close: a process forked a little earlier exec'ing now, or the same pid again.
+    if (ahead <= 0 && ahead > -STEP) return;
+    const candidate = this.candidate;
+    if (candidate !== undefined && pid > candidate.pid && pid - candidate.pid <= STEP) {
+      if (candidate.pid < cursor) {
+        // Wrapped: everything above the cursor and everything up to the new pid was passed since.
+        this.#move(cursor, this.top, candidate.time);
+        this.#mark(0, bucketOf(pid), candidate.time);
+      } else this.#move(cursor, pid, candidate.time);
+      this.cursor = pid;
+      this.candidate = undefined;
+      return;
+    }
+    this.candidate = { pid, time };
+  }
+
+  /** The allocator moved from `from` to `to` (to > from) at `time`: the buckets it entered. */
+  #move(from: number, to: number, time: number): void {
+    this.#mark(bucketOf(from) + 1, bucketOf(to), time);
+    this.cursor = to;
+  }
+
+  #mark(first: number, last: number, time: number): void {
+    for (let b = first; b <= last; b++) {
+      const before = this.entered.get(b);
+      if (before !== undefined) this.previous.set(b, before);
+      this.entered.set(b, time);
+    }
+  }
+
+  /** The latest time not after `at` that the allocator came past `pid`, or undefined when unknown. */
+  lastPass(pid: number, at: number): number | undefined {
+    const b = bucketOf(pid);
+    const cursor = this.cursor;
+    // In the cursor's own bucket, a pid above the cursor has not been reached yet on this round.
+    const current =
+      cursor !== undefined && b === bucketOf(cursor) && pid > cursor ? undefined : this.entered.get(b);
+    if (current !== undefined && current <= at) return current;
+    const before = this.previous.get(b);
+    return before !== undefined && before <= at ? before : undefined;
+  }
+
+  seen(pid: number, time: number): void {
+    if (this.alive.size >= MAX_ALIVE && !this.alive.has(pid)) this.alive.clear();
+    const before = this.alive.get(pid);
+    if (before === undefined || before < time) this.alive.set(pid, time);
+  }
+}
+
+const bucketOf = (pid: number): number => Math.floor(pid / BUCKET);
+
+/** The pid allocators of the hosts one container (or one CLI replay) has seen, in the stream's order. */
+export class PidAllocations {
+  readonly #hosts = new Map<string, HostAllocator>();
+
+  #host(host: string): HostAllocator {
+    let allocator = this.#hosts.get(host);
+    if (allocator === undefined) {
+      if (this.#hosts.size >= MAX_HOSTS) this.#hosts.clear();
+      allocator = new HostAllocator();
+      this.#hosts.set(host, allocator);
+    }
+    return allocator;
+  }
+
+  /** A process exec'd: its pid traces the allocator (most execs follow their fork within milliseconds). */
+  observe(host: string, pid: number, time: number): void {
+    this.#host(host).observe(pid, time);
+  }
+
+  /** The holder of `pid` was alive at `time` (it exec'd, or forked a child then). */
+  seen(host: string, pid: number, time: number): void {
+    this.#host(host).seen(pid, time);
+  }
+
+  /**
+   * Whether a record of `pid` exec'd at `recordTime` belongs to an earlier holder of the pid than the one
+   * alive at `at`: the allocator came past the pid after the record's process was last seen alive (with
+   * ALIVE_GAP_MS to spare), and before `at`. False when that is not known.
+   */
+  superseded(host: string, pid: number, recordTime: number, at: number): boolean {
+    const allocator = this.#hosts.get(host);
+    if (allocator === undefined) return false;
+    const pass = allocator.lastPass(pid, at);
+    if (pass === undefined) return false;
+    const seen = allocator.alive.get(pid);
+    const alive = seen !== undefined && seen > recordTime && seen <= at ? seen : recordTime;
+    return pass > alive + ALIVE_GAP_MS;
+  }
+
+  /** Forget everything: another container may have processed these hosts since (lib/lineage/tiered-store.ts). */
+  clear(): void {
+    this.#hosts.clear();
+  }
+}
