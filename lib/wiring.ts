@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -10,6 +11,9 @@ import { SnsAlertPublisher } from "./alerts/sns-publisher.js";
 import { keepAlive } from "./aws/keep-alive.js";
 import { type Config, loadConfig } from "./config.js";
 import { DynamoDbLineageStore } from "./lineage/dynamodb-lineage-store.js";
+import { DynamoDbShardClaims } from "./lineage/dynamodb-shard-claims.js";
+import { TieredLineageStore } from "./lineage/tiered-store.js";
+import { keepRecord } from "./pipeline/keep-record.js";
 import { DEFAULT_PENDING_LIMITS } from "./pipeline/pending-events.js";
 import type { QuarantineSink } from "./quarantine/quarantine-sink.js";
 import { S3OverflowStore } from "./quarantine/s3-overflow-store.js";
@@ -70,10 +74,20 @@ export function wireFromConfig(config: Config, parts: Parts): KinesisTriggerDeps
   );
   const rule = compileRule(config.rule);
   return {
-    store: new DynamoDbLineageStore({
-      client: parts.dynamodb,
-      tableName: config.TABLE_NAME,
-      ttlSeconds: config.LINEAGE_TTL_SECONDS,
+    // The container's memory in front of the table, for a Kinesis shard it holds; the table alone otherwise.
+    store: new TieredLineageStore({
+      durable: new DynamoDbLineageStore({
+        client: parts.dynamodb,
+        tableName: config.TABLE_NAME,
+        ttlSeconds: config.LINEAGE_TTL_SECONDS,
+      }),
+      claims: new DynamoDbShardClaims({
+        client: parts.dynamodb,
+        tableName: config.TABLE_NAME,
+        ttlSeconds: config.LINEAGE_TTL_SECONDS,
+        owner: randomUUID(),
+      }),
+      keep: keepRecord(rule),
     }),
     dedup: new DynamoDbDedupStore({
       client: parts.dynamodb,

@@ -8,7 +8,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { callAws, type RetryOptions, retryPartial } from "../aws/retry.js";
 import { DetectorError } from "../errors.js";
-import type { BatchRead, LineageStore, PendingWrite, StoredPending } from "./lineage-store.js";
+import type { BatchRead, LineageStore, PendingWrite, ReadOptions, StoredPending } from "./lineage-store.js";
 import type { ProcessRecord } from "./process-record.js";
 import {
   decodePendingItem,
@@ -91,7 +91,12 @@ export class DynamoDbLineageStore implements LineageStore {
   }
 
   /** One round of parallel BatchGetItem calls for the records and the hosts' pending states together. */
-  async read(keys: readonly string[], hosts: readonly string[]): Promise<BatchRead> {
+  async read(
+    keys: readonly string[],
+    hosts: readonly string[],
+    options: ReadOptions = {},
+  ): Promise<BatchRead> {
+    const consistent = options.consistentRead ?? this.#consistentRead;
     const records = new Map<string, ProcessRecord>();
     const pending = new Map<string, StoredPending>();
     // A key twice in one BatchGetItem is a ValidationException for the whole call.
@@ -105,7 +110,7 @@ export class DynamoDbLineageStore implements LineageStore {
       [...wanted.keys()],
       async (pks, attempt) => {
         if (attempt > 1) this.stats.retries++;
-        const rounds = await Promise.all(chunk(pks, MAX_GET_KEYS).map((part) => this.#get(part)));
+        const rounds = await Promise.all(chunk(pks, MAX_GET_KEYS).map((part) => this.#get(part, consistent)));
         const unprocessed: string[] = [];
         for (const { items, unprocessed: rest } of rounds) {
           for (const item of items) {
@@ -238,7 +243,7 @@ export class DynamoDbLineageStore implements LineageStore {
     if (left !== undefined) throw this.#exhausted("BatchWriteItem", left.length, requests.length);
   }
 
-  async #get(pks: readonly string[]) {
+  async #get(pks: readonly string[], consistent: boolean) {
     const output = await this.#send("BatchGetItem", pks.length, () =>
       this.#client.send(
         new BatchGetItemCommand({
@@ -254,7 +259,7 @@ export class DynamoDbLineageStore implements LineageStore {
                 "#ver": VERSION_ATTRIBUTE,
                 "#ttl": TTL_ATTRIBUTE,
               },
-              ConsistentRead: this.#consistentRead,
+              ConsistentRead: consistent,
             },
           },
         }),

@@ -1,3 +1,4 @@
+import type { PidAllocations } from "./pid-allocation.js";
 import type { ProcessRecord } from "./process-record.js";
 
 /**
@@ -13,7 +14,7 @@ export interface LineageStore {
    * A trigger's one read round: records by key and the pending-event states of `hosts`
    * (lib/pipeline/pending-events.ts), together.
    */
-  read(keys: readonly string[], hosts: readonly string[]): Promise<BatchRead>;
+  read(keys: readonly string[], hosts: readonly string[], options?: ReadOptions): Promise<BatchRead>;
   /**
    * A trigger's one write round: records, then the hosts' states (`json` undefined deletes one). With
    * `conditional` (the default), a state is written only if its version is still the one read (undefined:
@@ -32,6 +33,32 @@ export interface LineageStore {
    * per exit would double the write cost); the in-memory store frees the memory and the stale pid.
    */
   evict?(exits: readonly ProcessExitRef[]): Promise<void>;
+  /**
+   * Before a Kinesis batch: the shard it comes from (lib/lineage/tiered-store.ts). A store that remembers
+   * what it processed checks here that no other container processed the shard in between.
+   */
+  claim?(shard: string): Promise<void>;
+  /**
+   * After the Kinesis batch: the claim renewed for the next, with whether the batch failed in part
+   * (lib/lineage/tiered-store.ts). Never throws.
+   */
+  release?(shard: string, outcome: { readonly failed: boolean }): Promise<void>;
+  /** The hosts' pid allocators as this store's container traced them, while that holds (BatchDeps.pids). */
+  readonly pids?: PidAllocations | undefined;
+}
+
+export interface ReadOptions {
+  /**
+   * Strongly consistent (the default of the DynamoDB store): a record written a moment ago by the previous
+   * batch must be seen. Eventually consistent costs half, for records known to be older than that.
+   */
+  readonly consistentRead?: boolean;
+  /**
+   * Keys a store that keeps records in memory looks up there only: own keys of processes whose pid was
+   * handed out since the host has been traced (lib/pipeline/process-batch.ts planBatch). Other stores read
+   * them like any key.
+   */
+  readonly memoryOnly?: ReadonlySet<string>;
 }
 
 export interface ProcessExitRef {

@@ -1,5 +1,5 @@
 import { basename } from "../paths.js";
-import { interpreterFamily, scriptArgument } from "./interpreter.js";
+import { interpreterFamily } from "./interpreter.js";
 import type { ProcessRecord } from "./process-record.js";
 import { REAPERS } from "./reapers.js";
 
@@ -29,19 +29,15 @@ export interface LongLivedView {
   readonly parentExecutable?: string | undefined;
 }
 
-/** Services, supervisors and login programs: they fork for each request, connection, job or session. */
+/**
+ * Services, supervisors and build drivers: they fork per request, job or target for as long as they run.
+ * Login programs (sshd, login, su, sudo) are not: they fork the session's shell at once, and that shell's
+ * record carries them as its ancestors.
+ */
 export const DAEMONS: ReadonlySet<string> = new Set([
-  // Login programs: each set a session and fork the user's shell after their own exec.
-  "sshd",
-  "sshd-session",
-  "login",
-  "su",
-  "sudo",
-  "doas",
   "cron",
   "crond",
   "atd",
-  "anacron",
   // Init, service managers, supervisors and container runtimes.
   "systemd",
   "init",
@@ -71,17 +67,22 @@ export const DAEMONS: ReadonlySet<string> = new Set([
   "ninja",
 ]);
 
-/** The classes, in the order they are tried (the cheapest first). */
+/** OCI runtimes a shim runs per container operation; runc's init re-execs itself from a sealed memfd. */
+const RUNTIMES: ReadonlySet<string> = new Set(["runc", "crun", "runsc", "youki", "exe (deleted)"]);
+
+/**
+ * The classes, in the order they are tried (the cheapest first). Scripts and interpreters are not among them
+ * (`bash backup.sh`, `python3 job.py`): most end within the batch that started them, and one that forks in a
+ * later batch is written then (lib/lineage/tiered-store.ts).
+ */
 export const LONG_LIVED: readonly LongLivedClass[] = [
   {
-    name: "child-of-init",
-    why: "A service or a daemonised process (ppid 1 or 0): it outlives any batch.",
-    test: (r) => r.ppid <= 1,
-  },
-  {
     name: "container-init",
-    why: "The first process under a container shim or a container's init: the container's main process.",
-    test: (r) => r.parentExecutable !== undefined && REAPERS.has(basename(r.parentExecutable)),
+    why: "The process under a container shim or a container's init: the container's main process (not the runtime the shim runs for each exec, which exits at once).",
+    test: (r) =>
+      r.parentExecutable !== undefined &&
+      REAPERS.has(basename(r.parentExecutable)) &&
+      !RUNTIMES.has(basename(r.executable)),
   },
   {
     name: "daemon",
@@ -92,14 +93,6 @@ export const LONG_LIVED: readonly LongLivedClass[] = [
     name: "interactive-shell",
     why: "A login or interactive shell (`-bash`, `bash -i`, `sh` with no command): a person or a reverse shell types into it for minutes or hours.",
     test: (r) => interactiveShell(r),
-  },
-  {
-    name: "interpreter-program",
-    why: "An interpreter running a program file (`python3 app.py`, `node server.js`, `bash backup.sh`): servers and scripts that fork for as long as they run. Inline code (`-c`) is not.",
-    test: (r) => {
-      const family = interpreterFamily(basename(r.executable));
-      return family !== undefined && scriptArgument(r.executable, r.args, r.invokedPath) !== undefined;
-    },
   },
 ];
 

@@ -25,6 +25,12 @@ export const BUCKET = 256;
  */
 export const STEP = 4096;
 /**
+ * A pid this close ahead of the last one is a fresh allocation: its process was forked just now, and has no
+ * earlier image to look up. Kept small, so that a long-lived process exec'ing again with a pid just ahead of
+ * the allocator (which skipped it) is rarely taken for a new one.
+ */
+export const FRESH_STEP = 1024;
+/**
  * A record's process counts as alive at a pass of the allocator if it was seen (written, or forking) this soon
  * before it: a process that forked a child a few seconds earlier still holds its pid.
  */
@@ -34,68 +40,86 @@ const MAX_HOSTS = 50_000;
 /** Pids remembered as seen alive per host; past it that memory starts over. */
 const MAX_ALIVE = 8_192;
 
-class HostAllocator {
+/**
+ * Where a host's allocator is, traced from the pids of new processes in the stream's order. `observe` says
+ * whether the pid was a fresh allocation: the allocator moved on to it by at most FRESH_STEP, so no earlier
+ * image of that process can exist (it was forked just now).
+ */
+class Cursor {
   /** The last pid the allocator handed out, as far as is known. */
-  cursor: number | undefined;
+  at: number | undefined;
   /** The last observation's time: older ones are ignored. */
   last = Number.NEGATIVE_INFINITY;
   /** An out-of-line pid awaiting a second one just after it. */
   candidate: { pid: number; time: number } | undefined;
   /** The highest pid seen: the top of the pid space as far as is known. */
   top = 0;
-  readonly entered = new Map<number, number>();
-  readonly previous = new Map<number, number>();
-  readonly alive = new Map<number, number>();
 
-  observe(pid: number, time: number): void {
-    if (time < this.last) return;
+  copy(): Cursor {
+    const copy = new Cursor();
+    copy.at = this.at;
+    copy.last = this.last;
+    copy.candidate = this.candidate;
+    copy.top = this.top;
+    return copy;
+  }
+
+  /** The allocator at `pid` at `time`; `moved(from, to, time)` for each stretch of pid space it passed. */
+  observe(pid: number, time: number, moved?: (from: number, to: number, time: number) => void): boolean {
+    if (time < this.last) return false;
     this.last = time;
     if (pid > this.top) this.top = pid;
-    const cursor = this.cursor;
+    const cursor = this.at;
     if (cursor === undefined) {
-      this.cursor = pid;
-      return;
+      this.at = pid;
+      return false;
     }
     const ahead = pid - cursor;
     if (ahead > 0 && ahead <= STEP) {
-      this.#move(cursor, pid, time);
+      moved?.(cursor, pid, time);
+      this.at = pid;
       this.candidate = undefined;
-      return;
+      return ahead <= FRESH_STEP;
     }
     // Behind but close: a process forked a little earlier exec'ing now, or the same pid again.
-    if (ahead <= 0 && ahead > -STEP) return;
+    if (ahead <= 0 && ahead > -STEP) return false;
     const candidate = this.candidate;
     if (candidate !== undefined && pid > candidate.pid && pid - candidate.pid <= STEP) {
       if (candidate.pid < cursor) {
         // Wrapped: everything above the cursor and everything up to the new pid was passed since.
-        this.#move(cursor, this.top, candidate.time);
-        this.#mark(0, bucketOf(pid), candidate.time);
-      } else this.#move(cursor, pid, candidate.time);
-      this.cursor = pid;
+        moved?.(cursor, this.top + 1, candidate.time);
+        moved?.(-1, pid, candidate.time);
+      } else moved?.(cursor, pid, candidate.time);
+      this.at = pid;
       this.candidate = undefined;
-      return;
+      return false;
     }
     this.candidate = { pid, time };
+    return false;
   }
+}
 
-  /** The allocator moved from `from` to `to` (to > from) at `time`: the buckets it entered. */
-  #move(from: number, to: number, time: number): void {
-    this.#mark(bucketOf(from) + 1, bucketOf(to), time);
-    this.cursor = to;
-  }
-
-  #mark(first: number, last: number, time: number): void {
-    for (let b = first; b <= last; b++) {
+class HostAllocator {
+  readonly cursor = new Cursor();
+  readonly entered = new Map<number, number>();
+  readonly previous = new Map<number, number>();
+  readonly alive = new Map<number, number>();
+  readonly #moved = (from: number, to: number, time: number) => {
+    for (let b = bucketOf(from) + 1; b <= bucketOf(to); b++) {
       const before = this.entered.get(b);
       if (before !== undefined) this.previous.set(b, before);
       this.entered.set(b, time);
     }
+  };
+
+  observe(pid: number, time: number): boolean {
+    return this.cursor.observe(pid, time, this.#moved);
   }
 
   /** The latest time not after `at` that the allocator came past `pid`, or undefined when unknown. */
   lastPass(pid: number, at: number): number | undefined {
     const b = bucketOf(pid);
-    const cursor = this.cursor;
+    const cursor = this.cursor.at;
     // In the cursor's own bucket, a pid above the cursor has not been reached yet on this round.
     const current =
       cursor !== undefined && b === bucketOf(cursor) && pid > cursor ? undefined : this.entered.get(b);
@@ -127,9 +151,50 @@ export class PidAllocations {
     return allocator;
   }
 
-  /** A process exec'd: its pid traces the allocator (most execs follow their fork within milliseconds). */
-  observe(host: string, pid: number, time: number): void {
-    this.#host(host).observe(pid, time);
+  /**
+   * A process exec'd: its pid traces the allocator (most execs follow their fork within milliseconds).
+   * True when the pid was a fresh allocation (FRESH_STEP).
+   */
+  observe(host: string, pid: number, time: number): boolean {
+    return this.#host(host).observe(pid, time);
+  }
+
+  /**
+   * For a batch about to be resolved (lib/pipeline/process-batch.ts planBatch), in the order its events will
+   * be observed, on copies of the hosts' cursors (nothing here changes): which keys can hold nothing the
+   * container does not remember, because their pid was handed out since this host has been traced.
+   * `own`: the event's pid is one the allocator moves on to now, or came past since; its process has no
+   * earlier image from before. `parent` (after `own` for the same event): its parent's pid lies just behind
+   * it, both in a stretch handed out since, so the parent was forked just before it (a cron job's or a
+   * worker's fork, which never exec'd: no record anywhere).
+   */
+  planner(): {
+    own(host: string, pid: number, time: number): boolean;
+    parent(host: string, ppid: number, pid: number): boolean;
+  } {
+    // Per host: the cursor as this batch moves it, and where it stood before the batch.
+    const copies = new Map<string, { cursor: Cursor; from: number | undefined }>();
+    // Handed out since the host has been traced: passed before this batch, or by this batch so far.
+    const traced = (host: string, pid: number) => {
+      const copy = copies.get(host);
+      const from = copy?.from;
+      const at = copy?.cursor.at;
+      if (from !== undefined && at !== undefined && from < pid && pid <= at) return true;
+      return this.#hosts.get(host)?.lastPass(pid, Number.POSITIVE_INFINITY) !== undefined;
+    };
+    return {
+      own: (host, pid, time) => {
+        let copy = copies.get(host);
+        if (copy === undefined) {
+          const cursor = this.#hosts.get(host)?.cursor.copy() ?? new Cursor();
+          copy = { cursor, from: cursor.at };
+          copies.set(host, copy);
+        }
+        return copy.cursor.observe(pid, time) || traced(host, pid);
+      },
+      parent: (host, ppid, pid) =>
+        pid - ppid > 0 && pid - ppid <= FRESH_STEP && traced(host, ppid) && traced(host, pid),
+    };
   }
 
   /** The holder of `pid` was alive at `time` (it exec'd, or forked a child then). */

@@ -109,14 +109,22 @@ interface Planned {
 
 /**
  * The batch in the order it is resolved (by host, then time) and the keys it cannot resolve itself: a pid's
- * own earlier image or its parent, unless an earlier event of this batch writes that key first.
+ * own earlier image or its parent, unless an earlier event of this batch writes that key first. `fresh`: the
+ * own keys of processes whose pid the host's allocator handed out since it has been traced
+ * (PidAllocations.planner): no earlier image of theirs can be in a store that was not in the container's
+ * memory (lib/lineage/tiered-store.ts). Most events' own keys are.
  */
-export function planBatch(input: BatchInput): { ordered: Planned[]; missing: string[] } {
+export function planBatch(
+  input: BatchInput,
+  traced?: ReturnType<PidAllocations["planner"]>,
+): { ordered: Planned[]; missing: string[]; fresh: Set<string> } {
   const all: ExecEvent[] = [...input.events, ...(input.waiting ?? [])];
   const waiting = new Set(input.waiting ?? []);
   const ordered: Planned[] = [];
   const produced = new Set<string>();
   const missing = new Set<string>();
+  const fresh = new Set<string>();
+  const needed = new Set<string>();
   for (const event of all.length > 1 ? orderByHostAndTime(all) : all) {
     const host = event.host.name;
     const own = processKey(host, event.process.pid);
@@ -128,13 +136,22 @@ export function planBatch(input: BatchInput): { ordered: Planned[]; missing: str
         : "event";
     // A snapshot carries its lineage; its own key is still read, since a later image of its process may have
     // been written since (out of order) and must keep its place (detectBatch, late images).
-    if (!produced.has(own)) missing.add(own);
-    if (kind !== "snapshot" && parent !== undefined && !produced.has(parent)) missing.add(parent);
+    const ownFresh = traced?.own(host, event.process.pid, event.time) === true;
+    if (!produced.has(own)) {
+      missing.add(own);
+      (ownFresh ? fresh : needed).add(own);
+    }
+    if (kind !== "snapshot" && parent !== undefined && !produced.has(parent)) {
+      missing.add(parent);
+      (traced?.parent(host, event.process.ppid, event.process.pid) === true ? fresh : needed).add(parent);
+    }
     // A waiting head writes no record yet: its children and later images come after its last record.
     if (kind !== "waiting") produced.add(own);
     ordered.push({ event, kind, own, parent });
   }
-  return { ordered, missing: [...missing] };
+  // A key another event needs from the table is read from it.
+  for (const key of needed) fresh.delete(key);
+  return { ordered, missing: [...missing], fresh };
 }
 
 /**
@@ -150,6 +167,7 @@ export async function detectBatch(
   read?: ReadonlyMap<string, ProcessRecord>,
   limits?: DedupLimits,
 ): Promise<BatchDetection> {
+  const pids = deps.pids ?? deps.store.pids;
   const { ordered, missing } = planBatch(batch);
   const stored: ReadonlyMap<string, ProcessRecord> =
     read ?? (missing.length > 0 ? await deps.store.getMany(missing) : new Map());
@@ -157,7 +175,6 @@ export async function detectBatch(
   const fetched = rewindAll(stored, ordered);
   // What this batch wrote wins over what the store returned: no copy of the store's answer per batch.
   const written = new Map<string, ProcessRecord>();
-  const { pids } = deps;
   // A record of a pid the host's allocator has come past since its process was last seen alive belongs to an
   // earlier holder (lib/lineage/pid-allocation.ts), unless its kind outlives such a pass.
   const lookup = (key: string | undefined, event: ExecEvent, pid: number) => {

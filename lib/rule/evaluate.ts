@@ -131,7 +131,8 @@ export function evaluate(event: ExecEvent, lineage: Lineage, rule: CompiledRule)
   };
 }
 
-function classify(
+/** The tier of a suspicious location `raw` (placed against `cwd`) is in, or undefined for any other path. */
+export function classify(
   raw: string,
   cwd: string | undefined,
   rule: CompiledRule,

@@ -1,5 +1,4 @@
 import { basename } from "../paths.js";
-import type { ExecProcess } from "../telemetry/exec-event.js";
 import { executedName, executedProgram, isMultiCall } from "../telemetry/executed-program.js";
 import { type CategoryName, MODE_GATED, UTILITY_CATEGORIES } from "./utilities.js";
 
@@ -21,7 +20,11 @@ export interface UtilityMatch {
  * `which nc` runs `which`, not nc: arguments other than a multi-call applet are never names.
  */
 export function identifyUtility(
-  process: Pick<ExecProcess, "executable" | "invokedPath" | "args">,
+  process: {
+    readonly executable: string;
+    readonly invokedPath?: string | undefined;
+    readonly args: readonly string[];
+  },
   utilities: ReadonlyMap<string, CategoryName>,
 ): UtilityMatch | undefined {
   // Per exec: no array or object is built unless a name matches (most execs are not utilities).

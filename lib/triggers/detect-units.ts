@@ -227,10 +227,13 @@ async function carryOver(
     return changes;
   };
 
-  const planned = planBatch({ events, waiting: headEvents(fragments) });
+  const planned = planBatch(
+    { events, waiting: headEvents(fragments) },
+    (deps.pids ?? deps.store.pids)?.planner(),
+  );
   let read: BatchRead;
   try {
-    read = await deps.store.read(planned.missing, [...hosts]);
+    read = await deps.store.read(planned.missing, [...hosts], { memoryOnly: planned.fresh });
   } catch (error) {
     // Nothing could be read: the whole batch goes again.
     fail(0, asDetectorError(error, "lineage store"));
@@ -253,7 +256,13 @@ async function carryOver(
     // An event id of auditd is its fragment key: a later pass must not judge these again.
     for (const item of reassembly.ready) judged.add(item.fragment.key);
     // Ordered by time and audit serial (planBatch): completed from stored parts or not, each in its place.
-    const input = { ...ready.input, events: [...batchEvents, ...ready.input.events], orphans: true };
+    // Utilities wait for lineage delivered after them only where delivery can be out of order (CloudWatch
+    // Logs envelopes): a Kinesis shard gives a host's records in the order they were put.
+    const input = {
+      ...ready.input,
+      events: [...batchEvents, ...ready.input.events],
+      orphans: conditional,
+    };
     // An event completed from stored parts was not known when the read round was planned: its own pid's
     // record may hold a later image written since (out of order), which must keep its place. Rare: one
     // more read, of those keys only.

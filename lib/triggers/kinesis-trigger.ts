@@ -26,29 +26,50 @@ export function makeKinesisHandler(deps: KinesisTriggerDeps) {
   return async (event: KinesisStreamEvent, context?: RunContext): Promise<KinesisStreamBatchResponse> => {
     const limits = runLimits(deps.clock ?? Date.now, context);
     const records = event.Records;
-    let failedFrom: number | undefined;
-    for (let from = 0; from < records.length; ) {
-      if (from > 0 && limits.now() > limits.deadline) {
-        deps.logger.warn("deadline reached between slices of the batch; the rest will be delivered again", {
-          failedFrom: from,
-          records: records.length,
-        });
-        failedFrom = from;
-        break;
-      }
-      const before = deps.storeCalls?.() ?? 0;
-      const units = openSlice(records, from, deps);
-      const report = await detectUnits(units, { ...deps, trigger: "kinesis" }, limits);
-      observeReport(report, deps, before);
-      if (report.failedFrom !== undefined) {
-        failedFrom = from + report.failedFrom;
-        break;
-      }
-      from += units.length;
+    // A host's records stay on its shard: the store checks that this container processed the shard's last
+    // batch, so that what it remembers of the shard's hosts still holds (lib/lineage/tiered-store.ts).
+    const first = records[0];
+    const shard = first === undefined ? undefined : `${first.eventSourceARN}|${first.eventID.split(":")[0]}`;
+    if (shard !== undefined) await deps.store.claim?.(shard);
+    let failed = true;
+    try {
+      const response = await detectSlices(records, deps, limits);
+      failed = response.batchItemFailures.length > 0;
+      return response;
+    } finally {
+      if (shard !== undefined) await deps.store.release?.(shard, { failed });
     }
-    const failed = failedFrom === undefined ? undefined : records[failedFrom];
-    return { batchItemFailures: failed ? [{ itemIdentifier: failed.kinesis.sequenceNumber }] : [] };
   };
+}
+
+/** The batch's records, slice after slice; the first record to deliver again, if any. */
+async function detectSlices(
+  records: KinesisStreamEvent["Records"],
+  deps: KinesisTriggerDeps,
+  limits: ReturnType<typeof runLimits>,
+): Promise<KinesisStreamBatchResponse> {
+  let failedFrom: number | undefined;
+  for (let from = 0; from < records.length; ) {
+    if (from > 0 && limits.now() > limits.deadline) {
+      deps.logger.warn("deadline reached between slices of the batch; the rest will be delivered again", {
+        failedFrom: from,
+        records: records.length,
+      });
+      failedFrom = from;
+      break;
+    }
+    const before = deps.storeCalls?.() ?? 0;
+    const units = openSlice(records, from, deps);
+    const report = await detectUnits(units, { ...deps, trigger: "kinesis" }, limits);
+    observeReport(report, deps, before);
+    if (report.failedFrom !== undefined) {
+      failedFrom = from + report.failedFrom;
+      break;
+    }
+    from += units.length;
+  }
+  const failed = failedFrom === undefined ? undefined : records[failedFrom];
+  return { batchItemFailures: failed ? [{ itemIdentifier: failed.kinesis.sequenceNumber }] : [] };
 }
 
 /**
