@@ -1518,25 +1518,14 @@ const BUILD_PROJECTS: readonly BuildProject[] = [
 ];
 
 /**
- * gcc as make runs it: the driver runs cc1 (a fork of the driver), then `as`, found by execvp on PATH after
- * three misses; `inPlace` when the recipe's shell execs gcc itself (dash does for the last command of -c).
+ * gcc as a make recipe runs it: the recipe's shell execs the driver (dash does, for the last command of -c),
+ * which runs cc1 (a fork of the driver), then `as`, found by execvp on PATH after three misses.
  */
-function compile(g: Fleet, h: Host, parent: Proc, unit: string, inPlace: boolean): void {
-  const args = [
-    "gcc",
-    "-O2",
-    "-g",
-    "-Wall",
-    "-Iinclude",
-    "-MMD",
-    "-c",
-    "-o",
-    `obj/${unit}.o`,
-    `src/${unit}.c`,
-  ];
-  const gcc = inPlace
-    ? h.exec(parent, run("gcc", ...args.slice(1)))
-    : h.spawn(parent, run("gcc", ...args.slice(1)));
+function compile(g: Fleet, h: Host, sh: Proc, unit: string): void {
+  const gcc = h.exec(
+    sh,
+    run("gcc", "-O2", "-g", "-Wall", "-Iinclude", "-MMD", "-c", "-o", `obj/${unit}.o`, `src/${unit}.c`),
+  );
   const asm = `/tmp/cc${g.rng.hex(6)}.s`;
   h.spawn(
     gcc,
@@ -1678,7 +1667,7 @@ function buildJob(g: Fleet, h: Host): void {
       ),
     );
     if (mkdir) h.spawn(sh, run("mkdir", "-p", "obj"));
-    compile(g, h, sh, unit, true);
+    compile(g, h, sh, unit);
   }
   const output = `build/bin/${project.name}`;
   const objects = units.map((u) => `obj/${u}.o`);

@@ -6,9 +6,10 @@
  * semantics) are held in memory and fed as 64 KiB chunks, so that disk and stdin play no part. Each round
  * times the baseline and the full pipeline back to back in this one process; the medians are reported.
  *
- * Then the store phase (./store-phase.ts): 50,000 other exec events of 112 hosts through the Kinesis handler
- * against an embedded dynalite, its DynamoDB calls logged and priced (cost per million events), its alerts
- * and the parent links it stored checked against the generator's ground truth.
+ * Then the store phase (./store-phase.ts): 50,000 other exec events of 112 hosts (after 50,000 of their
+ * history) through the Kinesis handler against an embedded dynalite, its DynamoDB calls logged and priced
+ * (cost per million events), its alerts and the parent links it stored checked against the generator's
+ * ground truth.
  *
  * The run fails (exit code 1) when an attack chain is missed, an alert appears that no chain accounts for, or
  * an alert's ancestry is shorter than the telemetry allows or names a wrong process. Cost and stale links are
@@ -316,6 +317,16 @@ async function storePhase() {
       `on average (p95 ${fmt(p95)} B); storage ${fmt(storage.items)} items, ${(storage.bytes / 1048576).toFixed(1)} MiB ` +
       `with overhead, kept to their TTL (process records: LINEAGE_TTL_SECONDS ${fmt(run.config.LINEAGE_TTL_SECONDS)})`,
   );
+  const kinds = [...run.meter.byKind].filter(([, t]) => t.writes + t.reads > 0);
+  console.log(
+    `by item kind (window): ${kinds
+      .map(
+        ([kind, t]) =>
+          `${kind}| ${fmt(t.writes)} writes (${(t.writes / events).toFixed(3)} per event, ` +
+          `${t.writes === 0 ? "-" : (t.writeUnits / t.writes).toFixed(2)} WRU each), ${fmt(t.reads)} keys read`,
+      )
+      .join("; ")}`,
+  );
   const approximations = [
     run.meter.approximateUpdates > 0
       ? `${run.meter.approximateUpdates} updates without their item after`
@@ -488,7 +499,14 @@ async function main(): Promise<void> {
   for (const u of check.unexpected.slice(0, 20)) problems.push(`unexpected alert: ${u}`);
   for (const w of check.wrongLocation.slice(0, 20)) problems.push(`alert with an unexpected location: ${w}`);
 
+  // The throughput phase's peak, as this figure has always been: the store phase that follows holds its own
+  // fleet (100,000 events with their ground truth) and is reported apart.
+  const peakRssMb = Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
   const store = await storePhase();
+  const storeRssMb = (process.resourceUsage().maxRSS / 1024).toFixed(1);
+  console.log(
+    `\npeak RSS: ${peakRssMb} MiB after the throughput phase, ${storeRssMb} MiB after the store phase`,
+  );
   problems.push(...store.problems);
   for (const p of new Set(problems)) console.error(`bench: FAILED: ${p}`);
   if (problems.length > 0) process.exitCode = 1;
@@ -497,7 +515,7 @@ async function main(): Promise<void> {
     baselineEventsPerSec: Math.round(baselineEventsPerSec),
     pipelineEventsPerSec: Math.round(pipelineEventsPerSec),
     ratio: Math.round((pipelineEventsPerSec / baselineEventsPerSec) * 100) / 100,
-    peakRssMb: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
+    peakRssMb,
     ddbCallsPer1000: store.ddbCallsPer1000,
     // Both phases: the throughput phase's in-memory pipeline and the store phase's handler.
     missedAttacks: check.missed.length + store.missed,

@@ -2,15 +2,16 @@
  * The benchmark's store phase: what the Kinesis handler costs in DynamoDB, and whether the lineage it keeps
  * there is true, measured from outside the pipeline.
  *
- * 50,000 generated auditd exec events of a fleet of 112 hosts (web, app, k8s and build hosts; some hosts, and
- * nearly every build host, go round pid_max during the window) are put one exec event per Kinesis record (partition
- * key = host), in event order, and replayed through the real handler (lib/wiring.ts, as `npm start` does) in
- * invocations of 1,000 records against an embedded dynalite with a fresh table. Before them, 50,000 events of
- * the same hosts' history go through unmeasured, so that the window meets a table that holds records of
- * earlier holders of its pids, as a table does after days (with a fresh table a recycled pid is rarely stale).
+ * 50,000 generated auditd exec events of a fleet of 112 hosts (web, app, k8s and build hosts; some hosts,
+ * and nearly every build host, go round pid_max during the window) are put one exec event per Kinesis record
+ * (partition key = host), in event order, and replayed through the real handler (lib/wiring.ts, as `npm start`
+ * does) in invocations of 1,000 records against an embedded dynalite with a fresh table. Before them, 50,000
+ * events of the same hosts' history go through unmeasured, so that the window meets a table that holds
+ * records of earlier holders of its pids, as a table does after days (with a fresh table a recycled pid is
+ * rarely stale).
  *
- * Everything is counted from ground truth and from the store's call log, never from the pipeline's counters or
- * reports: an SDK middleware on the DynamoDB client logs every command's input and output (./call-log.ts),
+ * Everything is counted from ground truth and from the store's call log, never from the pipeline's counters
+ * or reports: an SDK middleware on the DynamoDB client logs every command's input and output (./call-log.ts),
  * which is priced with DynamoDB's documented rules; the records the handler wrote are decoded from the logged
  * writes (lib's record codec) and their parent links judged against the generator's process identities
  * (./lineage-truth.ts), as are the published alerts.
