@@ -7,6 +7,7 @@ import {
   checkAlertLineage,
   LineageTruth,
   MAX_DEPTH,
+  sameExecutable,
 } from "./lineage-truth.js";
 
 const HOST = "web-01";
@@ -205,6 +206,18 @@ describe("argsCompatible", () => {
     [["a", "b", "c"], ["a", "b"], false],
   ])("%j of %j: %s", (claimed, actual, compatible) => {
     expect(argsCompatible(claimed, actual)).toBe(compatible);
+  });
+});
+
+describe("sameExecutable", () => {
+  it.each<[string, string, boolean]>([
+    ["/usr/bin/dash", "/usr/bin/dash", true],
+    ["/memfd:runc_cloned:/proc/self/exe", "/memfd:runc_cloned:/proc/self/exe (deleted)", true],
+    ["/var/lib/buildkite…/bin/engine-test", "/var/lib/buildkite-agent/builds/b-1/bin/engine-test", true],
+    ["/var/lib/buildkite…/bin/engine-test", "/var/lib/buildkite-agent/builds/b-1/bin/other", false],
+    ["/usr/bin/bash", "/usr/bin/dash", false],
+  ])("%s is %s: %s", (claimed, actual, same) => {
+    expect(sameExecutable(claimed, actual)).toBe(same);
   });
 });
 

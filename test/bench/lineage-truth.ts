@@ -52,9 +52,17 @@ export interface ClaimedImage {
 export type LinkVerdict = "correct" | "stale" | "unknown-image";
 
 const key = (host: string, pid: number) => `${host}\u0000${pid}`;
-/** The kernel appends " (deleted)" to an unlinked image; a decoder may keep or drop it. */
-const sameExecutable = (a: string, b: string) =>
-  a === b || a.replace(/ \(deleted\)$/, "") === b.replace(/ \(deleted\)$/, "");
+/**
+ * Whether a claimed executable is `actual`: the kernel appends " (deleted)" to an unlinked image, which a
+ * decoder may keep or drop; a record cut to size keeps a long path's head and tail around an ellipsis
+ * (lib/lineage/record-trim.ts cutPath).
+ */
+export function sameExecutable(claimed: string, actual: string): boolean {
+  const whole = (path: string) => path.replace(/ \(deleted\)$/, "");
+  if (claimed === actual || whole(claimed) === whole(actual)) return true;
+  const cut = claimed.indexOf("…");
+  return cut >= 0 && actual.startsWith(claimed.slice(0, cut)) && actual.endsWith(claimed.slice(cut + 1));
+}
 
 /**
  * Whether `claimed` args are `actual` as a pipeline may have cut them to fit a record or an alert: each arg
@@ -93,7 +101,7 @@ export class LineageTruth {
   /** The exec at (host, pid, time) with that executable (the image a record or an alert names by time). */
   imageAt(host: string, pid: number, time: number, executable?: string): TruthImage | undefined {
     const found = this.#byTime.get(`${key(host, pid)}\u0000${time}`) ?? [];
-    return found.find((i) => executable === undefined || sameExecutable(i.exec.exe, executable));
+    return found.find((i) => executable === undefined || sameExecutable(executable, i.exec.exe));
   }
 
   /** The last exec of process `proc` before stream position `index`. */
@@ -114,7 +122,7 @@ export class LineageTruth {
       if (image.index >= index) break;
       const e = image.exec;
       if (claimed.time !== undefined && e.time !== claimed.time) continue;
-      if (!sameExecutable(e.exe, claimed.executable) || !argsCompatible(claimed.args, e.args)) continue;
+      if (!sameExecutable(claimed.executable, e.exe) || !argsCompatible(claimed.args, e.args)) continue;
       procs.add(e.proc);
     }
     return procs;
