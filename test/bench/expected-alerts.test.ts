@@ -84,3 +84,13 @@ describe("checkAlerts", () => {
     expect(checkAlerts(attacks, alerts, HOUR).unexpected).toEqual(["db-1 pid 77 curl ← script /tmp/.x.sh"]);
   });
 });
+
+describe("tumbling windows (DynamoDbDedupStore)", () => {
+  it("a window is floor(time / window): a repeat in the next window alerts again, however close", () => {
+    const attacks = [attack(1, HOUR - 10), attack(2, HOUR - 5), attack(3, HOUR + 1), attack(4, 2 * HOUR - 1)];
+    const { alerting, deduplicated } = expectedAlerts(attacks, HOUR, "tumbling");
+    expect(alerting.map((a) => a.pid)).toEqual([1, 3]);
+    expect(deduplicated.map((a) => a.pid)).toEqual([2, 4]);
+    expect(expectedAlerts(attacks, HOUR).alerting.map((a) => a.pid)).toEqual([1, 4]);
+  });
+});

@@ -1,8 +1,9 @@
 /**
  * The alerts a bench run must raise, from the generator's ground truth alone: every attack chain alerts
  * unless an earlier chain of the same dedup key (host, container, utility, location) opened a window that
- * still covers it, exactly as MemoryDedupStore counts (a window opens at its first alert and lasts windowMs;
- * the pipeline under test never tells us which it suppressed).
+ * still covers it (the pipeline under test never tells us which it suppressed). Windows as the store that
+ * ran counts them: `sliding` as MemoryDedupStore (a window opens at its first alert and lasts windowMs),
+ * `tumbling` as DynamoDbDedupStore (fixed windows, floor(time / windowMs), opened by their first sighting).
  */
 import type { Alert } from "../../lib/alerts/alert.js";
 import type { AttackInstance } from "./generate-telemetry.js";
@@ -10,18 +11,27 @@ import type { AttackInstance } from "./generate-telemetry.js";
 const dedupKeyOf = (a: AttackInstance) => `${a.host}|${a.container ?? "-"}|${a.utility}|${a.location}`;
 const attackKey = (host: string, pid: number, utility: string) => `${host}|${pid}|${utility}`;
 
+export type DedupWindows = "sliding" | "tumbling";
+
 /** The chains that must alert and those a window hides, in time order. */
 export function expectedAlerts(
   attacks: readonly AttackInstance[],
   windowMs: number,
+  windows: DedupWindows = "sliding",
 ): { alerting: AttackInstance[]; deduplicated: AttackInstance[] } {
   const opened = new Map<string, number>();
   const alerting: AttackInstance[] = [];
   const deduplicated: AttackInstance[] = [];
   for (const attack of [...attacks].sort((a, b) => a.time - b.time)) {
-    const key = dedupKeyOf(attack);
+    const key =
+      windows === "sliding"
+        ? dedupKeyOf(attack)
+        : `${dedupKeyOf(attack)}|${Math.floor(attack.time / windowMs)}`;
     const since = opened.get(key);
-    if (since !== undefined && attack.time >= since && attack.time - since < windowMs) {
+    if (
+      since !== undefined &&
+      (windows === "tumbling" || (attack.time >= since && attack.time - since < windowMs))
+    ) {
       deduplicated.push(attack);
     } else {
       opened.set(key, attack.time);
@@ -47,8 +57,9 @@ export function checkAlerts(
   attacks: readonly AttackInstance[],
   alerts: readonly Alert[],
   windowMs: number,
+  windows: DedupWindows = "sliding",
 ): AlertCheck {
-  const { alerting, deduplicated } = expectedAlerts(attacks, windowMs);
+  const { alerting, deduplicated } = expectedAlerts(attacks, windowMs, windows);
   const raised = new Map<string, Alert[]>();
   for (const alert of alerts) {
     const key = attackKey(alert.host.name, alert.process.pid, alert.utility.name);

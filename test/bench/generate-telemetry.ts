@@ -16,9 +16,16 @@
 // ---------------------------------------------------------------------------------------------------------
 // Public shapes
 
+/** The roles a fleet cycles through by default (`ScenarioOptions.roles`). */
 export const HOST_ROLES = ["web", "app", "k8s"] as const;
-/** web: nginx + php-fpm; app: a node service behind nginx; k8s: kubelet, containerd and containers. */
-export type HostRole = (typeof HOST_ROLES)[number];
+/**
+ * web: nginx + php-fpm; app: a node service behind nginx; k8s: kubelet, containerd and containers;
+ * build: a CI agent running compiler jobs (make -j, gcc and its passes, git, tar), which forks so much that its
+ * pids wrap around pid_max within minutes. `build` is opt-in (`roles`), so that the default fleets, and with
+ * them the demo files and every seed's output, stay what they were.
+ */
+export type HostRole = (typeof HOST_ROLES)[number] | "build";
+export const ALL_HOST_ROLES: readonly HostRole[] = [...HOST_ROLES, "build"];
 
 export const ATTACK_KINDS = [
   "webshell-dns",
@@ -52,6 +59,21 @@ export interface ScenarioOptions {
   readonly startTime?: number;
   /** Mean time between two activities on the fleet (ms); default 3000 / hosts. */
   readonly activityGapMs?: number;
+  /**
+   * Share of hosts whose pid counter starts within a few thousand of pid_max (default none): they wrap around
+   * early in the run and hand recycled pids to new processes while the old holders' records still exist.
+   */
+  readonly nearPidMax?: number;
+  /**
+   * Successful exec events of the hosts' earlier life, generated before the `events` of the window (default
+   * none; no attacks among them). Between the two every host's pid counter goes round pid_max, back to where
+   * it stood when its history began, and the clock moves on by `historyGapMs` (default 6 h): as if the hosts
+   * had forked through their whole pid space meanwhile (those events are not generated). A lineage table that
+   * saw the history holds records of earlier holders of the pids the window hands out, as a table does after
+   * days of traffic; without a history every pid of the window is fresh.
+   */
+  readonly history?: number;
+  readonly historyGapMs?: number;
 }
 
 export interface ContainerRef {
@@ -62,6 +84,16 @@ export interface ContainerRef {
 /** One execve as the kernel saw it. */
 export interface ProcessExec {
   readonly host: string;
+  /**
+   * Ground truth, never rendered: the generator's identity of the process (unique over the scenario, given at
+   * fork, kept across its execs), which the telemetry only shows as a pid that is recycled.
+   */
+  readonly proc: number;
+  /**
+   * The identity of the process's parent at the time of this exec (init has one too); undefined only when
+   * the parent pid is no process the generator knows (never, today).
+   */
+  readonly parentProc: number | undefined;
   readonly container?: ContainerRef;
   readonly pid: number;
   readonly ppid: number;
@@ -127,6 +159,8 @@ export interface Scenario {
   readonly attacks: readonly AttackInstance[];
   /** Successful execs, i.e. the exec events a decoder must produce. */
   readonly events: number;
+  /** Of those, the first ones (in `execs` order) that belong to the history (ScenarioOptions.history). */
+  readonly historyEvents: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -208,7 +242,10 @@ const ACCOUNTS: ReadonlyMap<number, Account> = new Map([
   [1000, { name: "alice", gid: 1000, group: "alice", home: "/home/alice" }],
   [1001, { name: "bob", gid: 1001, group: "bob", home: "/home/bob" }],
   [1002, { name: "deploy", gid: 1002, group: "deploy", home: "/home/deploy" }],
+  [996, { name: "buildkite-agent", gid: 996, group: "buildkite-agent", home: "/var/lib/buildkite-agent" }],
 ]);
+/** The CI agent's account on build hosts: jobs run as it, in its home. */
+const BUILD_UID = 996;
 const account = (uid: number): Account => ACCOUNTS.get(uid)!;
 const SSH_USERS = [1000, 1001, 1002] as const;
 /** The kernel's "no login uid" (auid unset), which ENRICHED shows as "unset". */
@@ -230,6 +267,7 @@ interface Bin {
 const BINARIES: Readonly<Record<string, Bin>> = {
   "apt-config": { path: "/usr/bin/apt-config" },
   "apt-get": { path: "/usr/bin/apt-get" },
+  as: { path: "/usr/bin/as", exe: "/usr/bin/x86_64-linux-gnu-as" },
   base64: { path: "/usr/bin/base64" },
   busybox: { path: "/usr/bin/busybox", static: true },
   cat: { path: "/usr/bin/cat" },
@@ -243,6 +281,7 @@ const BINARIES: Readonly<Record<string, Bin>> = {
   du: { path: "/usr/bin/du" },
   find: { path: "/usr/bin/find" },
   free: { path: "/usr/bin/free" },
+  gcc: { path: "/usr/bin/gcc", exe: "/usr/bin/x86_64-linux-gnu-gcc-12" },
   git: { path: "/usr/bin/git" },
   go: { path: "/usr/local/go/bin/go", static: true },
   grep: { path: "/usr/bin/grep" },
@@ -256,12 +295,15 @@ const BINARIES: Readonly<Record<string, Bin>> = {
   journalctl: { path: "/usr/bin/journalctl" },
   less: { path: "/usr/bin/less" },
   logger: { path: "/usr/bin/logger" },
+  make: { path: "/usr/bin/make" },
+  mkdir: { path: "/usr/bin/mkdir" },
   ls: { path: "/usr/bin/ls" },
   mount: { path: "/usr/bin/mount" },
   nice: { path: "/usr/bin/nice" },
   nslookup: { path: "/usr/bin/nslookup" },
   ps: { path: "/usr/bin/ps" },
   python3: { path: "/usr/bin/python3", exe: "/usr/bin/python3.11" },
+  rm: { path: "/usr/bin/rm" },
   "run-parts": { path: "/usr/bin/run-parts" },
   socat: { path: "/usr/bin/socat" },
   sort: { path: "/usr/bin/sort" },
@@ -352,6 +394,8 @@ const basename = (path: string): string => path.slice(path.lastIndexOf("/") + 1)
 // Process simulation
 
 interface Proc {
+  /** Identity (ProcessExec.proc): a pid is recycled, this never is. */
+  readonly id: number;
   pid: number;
   ppid: number;
   exe: string;
@@ -393,23 +437,35 @@ class Host {
   node: Proc | undefined;
   kubelet: Proc | undefined;
   containerd: Proc | undefined;
+  /** The CI agent of a build host (buildkite-agent start). */
+  agent: Proc | undefined;
   /** Clock of the activity being generated. */
   now = 0;
   #lastPid: number;
+  /** Where the pid counter stood when the host's generated life began (see goRound). */
+  readonly #firstPid: number;
   /** The classic default: a busy host wraps around and hands old pids to new processes. */
   readonly #pidMax = 32768;
   readonly #live = new Map<number, Proc>();
   #sessions: number;
   readonly #gen: Fleet;
 
-  constructor(gen: Fleet, name: string, role: HostRole) {
+  constructor(gen: Fleet, name: string, role: HostRole, nearPidMax?: number) {
     this.#gen = gen;
     this.name = name;
     this.role = role;
-    // Uptime: hosts booted long before the window have handed out most of their pid space already.
-    this.#lastPid = gen.rng.int(900, 30000);
+    // Uptime: hosts booted long before the window have handed out most of their pid space already; a build
+    // host, which forks by the ten thousand an hour, is past the middle of it (the draw is the same for the
+    // other roles as it always was).
+    this.#lastPid = role === "build" ? gen.rng.int(16000, 30000) : gen.rng.int(900, 30000);
     this.#sessions = gen.rng.int(3, 400);
+    // Drawn only when asked for, so that scenarios without the option consume the generator as before.
+    if (nearPidMax !== undefined && gen.rng.chance(nearPidMax)) {
+      this.#lastPid = this.#pidMax - gen.rng.int(300, 3000);
+    }
+    this.#firstPid = this.#lastPid;
     this.init = {
+      id: gen.newProcId(),
       pid: 1,
       ppid: 0,
       exe: "/usr/lib/systemd/systemd",
@@ -424,6 +480,14 @@ class Host {
       container: undefined,
     };
     this.#live.set(1, this.init);
+  }
+
+  /**
+   * Between history and window (ScenarioOptions.history): the counter has gone round pid_max and stands a
+   * little before where the history began, so that the window hands out the pids the history used.
+   */
+  goRound(): void {
+    this.#lastPid = Math.max(300, this.#firstPid - this.#gen.rng.int(0, 50));
   }
 
   nextSession(): number {
@@ -447,11 +511,23 @@ class Host {
   }
 
   /** fork() without exec: a php-fpm worker, cron's job child, sshd's session child. No event. */
-  fork(parent: Proc, changes: Partial<Omit<Proc, "pid">> = {}): Proc {
-    const child: Proc = { ...parent, ppid: parent.pid, ...changes, pid: this.#allocPid() };
+  fork(parent: Proc, changes: Partial<Omit<Proc, "pid" | "id">> = {}): Proc {
+    const pid = this.#allocPid();
+    const child: Proc = { ...parent, ppid: parent.pid, ...changes, pid, id: this.#gen.newProcId() };
     this.#live.set(child.pid, child);
     this.#gen.transient.push(child);
     return child;
+  }
+
+  /**
+   * Processes that fork and exit without an exec (a configure script's subshells and command substitutions,
+   * make's $(shell …)): no event, only pids gone by. Each is a process of its own, so it takes an identity.
+   */
+  burn(count: number): void {
+    for (let i = 0; i < count; i++) {
+      this.#allocPid();
+      this.#gen.newProcId();
+    }
   }
 
   exec(
@@ -501,8 +577,9 @@ class Host {
     if (proc.pid !== 1) this.#live.delete(proc.pid);
   }
 
-  parentExe(proc: Proc): string | undefined {
-    return this.#live.get(proc.ppid)?.exe;
+  /** The process that holds the parent pid now: the parent (the simulation reparents explicitly). */
+  parentOf(proc: Proc): Proc | undefined {
+    return this.#live.get(proc.ppid);
   }
 
   /** A long-lived process: not reaped at the end of the activity that started it. */
@@ -526,9 +603,15 @@ class Fleet {
   transient: Proc[] = [];
   #kept = new Set<Proc>();
   successes = 0;
+  #procs = 0;
 
   constructor(seed: number) {
     this.rng = new Rng(seed);
+  }
+
+  /** A new process identity (ProcessExec.proc): a counter, no randomness consumed. */
+  newProcId(): number {
+    return ++this.#procs;
   }
 
   keep(proc: Proc): void {
@@ -541,8 +624,11 @@ class Fleet {
   }
 
   record(host: Host, proc: Proc, img: Image, attack: AttackKind | undefined): void {
+    const parent = host.parentOf(proc);
     const e: MutableExec = {
       host: host.name,
+      proc: proc.id,
+      parentProc: parent?.id,
       pid: proc.pid,
       ppid: proc.ppid,
       exe: img.exe,
@@ -561,8 +647,7 @@ class Fleet {
     if (proc.container !== undefined) e.container = proc.container.ref;
     if (img.interpreter !== undefined) e.interpreter = img.interpreter;
     if (img.loader !== undefined) e.loader = img.loader;
-    const parentExe = host.parentExe(proc);
-    if (parentExe !== undefined) e.parentExe = parentExe;
+    if (parent !== undefined) e.parentExe = parent.exe;
     if (attack !== undefined) e.attack = attack;
     this.execs.push(e);
     this.successes++;
@@ -571,6 +656,8 @@ class Fleet {
   recordFailure(host: Host, proc: Proc, path: string, args: readonly string[]): void {
     const e: MutableExec = {
       host: host.name,
+      proc: proc.id,
+      parentProc: host.parentOf(proc)?.id,
       pid: proc.pid,
       ppid: proc.ppid,
       exe: proc.exe,
@@ -670,6 +757,20 @@ function boot(g: Fleet, h: Host, containers: number): void {
         uid: 1002,
         cwd: "/srv/app",
       }),
+    );
+  }
+  if (h.role === "build") {
+    h.agent = h.keep(
+      h.spawn(
+        h.init,
+        image("/usr/bin/buildkite-agent", "/usr/bin/buildkite-agent", [
+          "/usr/bin/buildkite-agent",
+          "start",
+          "--config",
+          "/etc/buildkite-agent/buildkite-agent.cfg",
+        ]),
+        { uid: BUILD_UID, cwd: account(BUILD_UID).home },
+      ),
     );
   }
   if (h.role === "k8s") {
@@ -966,7 +1067,7 @@ const CRON_JOBS: readonly CronJob[] = [
   },
   {
     uid: 0,
-    roles: ["web", "app", "k8s"],
+    roles: ["web", "app", "k8s", "build"],
     weight: 1,
     command: "cd / && run-parts --report /etc/cron.hourly",
     run: (g, h, sh) => {
@@ -1071,6 +1172,21 @@ const CRON_JOBS: readonly CronJob[] = [
       h.spawn(sh, run("varnishadm", "-T", "127.0.0.1:6082", "-S", "/etc/varnish/secret", "ban", VARNISH_BAN));
     },
   },
+  {
+    // Build hosts only, and last: the other roles draw from the same list as before.
+    uid: BUILD_UID,
+    roles: ["build"],
+    weight: 3,
+    command: "/usr/local/bin/prune-builds.sh",
+    run: (g, h, sh) => {
+      h.exec(sh, script("/usr/local/bin/prune-builds.sh", "/bin/sh"));
+      h.spawn(
+        sh,
+        run("find", "/var/lib/buildkite-agent/builds", "-mindepth", "3", "-maxdepth", "3", "-mtime", "+2"),
+      );
+      if (g.rng.chance(0.5)) h.spawn(sh, run("du", "-sh", "/var/lib/buildkite-agent/builds"));
+    },
+  },
 ];
 
 const JAVA_CLASSPATH = Array.from(
@@ -1119,7 +1235,7 @@ function systemdUnit(g: Fleet, h: Host): void {
         h.init,
         image("/usr/sbin/logrotate", "/usr/sbin/logrotate", ["/usr/sbin/logrotate", "/etc/logrotate.conf"]),
       );
-      if (h.role !== "k8s") {
+      if (h.role === "web" || h.role === "app") {
         // Postrotate scripts come with their indentation and newlines: auditd hex-encodes the argument.
         const post = h.spawn(
           logrotate,
@@ -1384,6 +1500,202 @@ function containerWork(g: Fleet, h: Host): void {
   g.endActivity(h);
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Build hosts: CI jobs
+
+/** gcc's private programs (cc1, collect2); `as` is not among them on Debian, so gcc searches PATH for it. */
+const GCC_LIBEXEC = "/usr/lib/gcc/x86_64-linux-gnu/12";
+
+interface BuildProject {
+  readonly name: string;
+  readonly units: readonly string[];
+}
+
+const BUILD_PROJECTS: readonly BuildProject[] = [
+  { name: "engine", units: ["parser", "lexer", "eval", "gc", "io", "net", "main", "hash", "str", "vec"] },
+  { name: "imgproc", units: ["decode", "encode", "resize", "filter", "color", "main", "simd", "tiles"] },
+  { name: "kvstore", units: ["btree", "wal", "page", "cache", "server", "client", "crc32", "main"] },
+];
+
+/**
+ * gcc as a make recipe runs it: the recipe's shell execs the driver (dash does, for the last command of -c),
+ * which runs cc1 (a fork of the driver), then `as`, found by execvp on PATH after three misses.
+ */
+function compile(g: Fleet, h: Host, sh: Proc, unit: string): void {
+  const gcc = h.exec(
+    sh,
+    run("gcc", "-O2", "-g", "-Wall", "-Iinclude", "-MMD", "-c", "-o", `obj/${unit}.o`, `src/${unit}.c`),
+  );
+  const asm = `/tmp/cc${g.rng.hex(6)}.s`;
+  h.spawn(
+    gcc,
+    image(`${GCC_LIBEXEC}/cc1`, `${GCC_LIBEXEC}/cc1`, [
+      `${GCC_LIBEXEC}/cc1`,
+      "-quiet",
+      "-Iinclude",
+      `src/${unit}.c`,
+      "-quiet",
+      "-dumpbase",
+      `${unit}.c`,
+      "-mtune=generic",
+      "-march=x86-64",
+      "-g",
+      "-O2",
+      "-Wall",
+      "-o",
+      asm,
+    ]),
+  );
+  const asArgs = ["as", "-v", "--gdwarf-5", "--64", "-o", `obj/${unit}.o`, asm];
+  h.execvp(h.fork(gcc), "as", asArgs, SERVICE_PATH, run("as"));
+}
+
+/** gcc linking: the driver runs collect2, which runs ld. */
+function link(h: Host, parent: Proc, output: string, objects: readonly string[]): void {
+  const gcc = h.exec(parent, run("gcc", "-o", output, ...objects, "-lm", "-lpthread"));
+  const collect2 = h.spawn(
+    gcc,
+    image(`${GCC_LIBEXEC}/collect2`, `${GCC_LIBEXEC}/collect2`, [
+      `${GCC_LIBEXEC}/collect2`,
+      "-plugin",
+      `${GCC_LIBEXEC}/liblto_plugin.so`,
+      "--build-id",
+      "--eh-frame-hdr",
+      "-m",
+      "elf_x86_64",
+      "-pie",
+      "-o",
+      output,
+      ...objects,
+      "-lm",
+      "-lpthread",
+      "-lc",
+    ]),
+  );
+  h.spawn(
+    collect2,
+    image("/usr/bin/ld", "/usr/bin/x86_64-linux-gnu-ld.bfd", [
+      "/usr/bin/ld",
+      "-plugin",
+      `${GCC_LIBEXEC}/liblto_plugin.so`,
+      "--build-id",
+      "-m",
+      "elf_x86_64",
+      "-pie",
+      "-o",
+      output,
+      ...objects,
+      "-lm",
+      "-lpthread",
+      "-lc",
+    ]),
+  );
+}
+
+/**
+ * One CI job (Buildkite): the agent runs its bootstrap, which checks the commit out (git and its https
+ * helper) and runs the step's command in bash: sometimes a configure run in a subshell (a fork that never
+ * execs, and hundreds of forks of its own), `make -j`, whose recipes are `sh -c` running gcc, cc1, as,
+ * collect2 and ld, the tests, then tar with gzip. The job's forks without exec are what make a build host
+ * go round pid_max within minutes.
+ */
+function buildJob(g: Fleet, h: Host): void {
+  const rng = g.rng;
+  const project = rng.pick(BUILD_PROJECTS);
+  const dir = `/var/lib/buildkite-agent/builds/${h.name}-1/shop/${project.name}`;
+  const jobs = rng.pick([4, 8, 16]);
+  const configure = rng.chance(0.5);
+  const boot = h.spawn(
+    h.agent!,
+    image("/usr/bin/buildkite-agent", "/usr/bin/buildkite-agent", ["/usr/bin/buildkite-agent", "bootstrap"]),
+    { cwd: dir },
+  );
+  const fetch = h.spawn(boot, run("git", "fetch", "-v", "--prune", "--", "origin", "main"));
+  h.spawn(
+    fetch,
+    image("/usr/lib/git-core/git-remote-https", "/usr/lib/git-core/git-remote-https", [
+      "git-remote-https",
+      "origin",
+      `https://git.example.com/shop/${project.name}.git`,
+    ]),
+  );
+  h.spawn(boot, run("git", "checkout", "-f", rng.hex(40)));
+  h.spawn(boot, run("git", "clean", "-ffxdq"));
+  const command =
+    `${configure ? "(cd build && ../configure --prefix=/usr) && " : ""}make -j${jobs} all && ` +
+    `tar czf build/${project.name}.tgz build/bin`;
+  const bash = h.spawn(boot, image("/bin/bash", "/usr/bin/bash", ["/bin/bash", "-e", "-c", command]));
+
+  if (configure) {
+    // `( … )` is a subshell: a fork of bash that never execs, the parent of configure.
+    const sub = h.fork(bash, { cwd: `${dir}/build` });
+    const cfg = h.spawn(sub, script("../configure", "/bin/sh", ["--prefix=/usr"]));
+    const checks = rng.int(2, 4);
+    for (let i = 0; i < checks; i++) {
+      // Command substitutions and subshells by the hundred between two compiler checks.
+      h.burn(rng.int(150, 400));
+      h.spawn(cfg, rng.pick([run("uname", "-m"), run("cat", "confdefs.h"), run("rm", "-f", "conftest.o")]));
+      const cc = h.fork(cfg);
+      h.exec(cc, run("gcc", "-o", "conftest", "-g", "-O2", "conftest.c", "-lm"));
+      const collect2 = h.spawn(
+        cc,
+        image(`${GCC_LIBEXEC}/collect2`, `${GCC_LIBEXEC}/collect2`, [
+          `${GCC_LIBEXEC}/collect2`,
+          "-o",
+          "conftest",
+        ]),
+      );
+      h.spawn(
+        collect2,
+        image("/usr/bin/ld", "/usr/bin/x86_64-linux-gnu-ld.bfd", ["/usr/bin/ld", "-o", "conftest"]),
+      );
+    }
+  }
+
+  const make = h.spawn(bash, run("make", `-j${jobs}`, "all"));
+  const units = rng.shuffle([...project.units]).slice(0, rng.int(3, project.units.length));
+  for (const unit of units) {
+    // make evaluates $(shell …) and $(wildcard …) and forks the recipe's shell: pids go by.
+    h.burn(rng.int(5, 40));
+    const recipe = h.fork(make);
+    const mkdir = rng.chance(0.3);
+    const sh = h.exec(
+      recipe,
+      shC(
+        "/bin/sh",
+        `${mkdir ? "mkdir -p obj && " : ""}gcc -O2 -g -Wall -Iinclude -MMD -c -o obj/${unit}.o src/${unit}.c`,
+      ),
+    );
+    if (mkdir) h.spawn(sh, run("mkdir", "-p", "obj"));
+    compile(g, h, sh, unit);
+  }
+  const output = `build/bin/${project.name}`;
+  const objects = units.map((u) => `obj/${u}.o`);
+  link(
+    h,
+    h.exec(h.fork(make), shC("/bin/sh", `gcc -o ${output} ${objects.join(" ")} -lm -lpthread`)),
+    output,
+    objects,
+  );
+  if (rng.chance(0.5)) {
+    const test = h.exec(h.fork(make), shC("/bin/sh", `./${output}-test --quick`));
+    h.exec(test, image(`./${output}-test`, `${dir}/${output}-test`, [`./${output}-test`, "--quick"]));
+  }
+  const tar = h.spawn(bash, run("tar", "czf", `build/${project.name}.tgz`, "build/bin"));
+  // tar -z runs gzip through execlp: PATH is searched, each miss logged.
+  h.execvp(h.fork(tar), "gzip", ["gzip"], SERVICE_PATH, run("gzip"));
+  h.spawn(
+    boot,
+    image("/usr/bin/buildkite-agent", "/usr/bin/buildkite-agent", [
+      "/usr/bin/buildkite-agent",
+      "artifact",
+      "upload",
+      `build/${project.name}.tgz`,
+    ]),
+  );
+  g.endActivity(h);
+}
+
 type Activity = (g: Fleet, h: Host) => void;
 
 function activitiesFor(h: Host): (readonly [Activity, number])[] {
@@ -1398,6 +1710,7 @@ function activitiesFor(h: Host): (readonly [Activity, number])[] {
     list.push([kubeletTick, 2]);
     if (h.containers.length > 0) list.push([execProbe, 4], [containerWork, 2]);
   }
+  if (h.role === "build") list.push([buildJob, 0.6]);
   return list;
 }
 
@@ -1617,7 +1930,7 @@ export function generateScenario(options: ScenarioOptions): Scenario {
   const hosts: Host[] = [];
   for (let i = 0; i < options.hosts; i++) {
     const role = roles[i % roles.length]!;
-    const host = new Host(g, `${role}-${String(firstHost + i).padStart(2, "0")}`, role);
+    const host = new Host(g, `${role}-${String(firstHost + i).padStart(2, "0")}`, role, options.nearPidMax);
     host.now = start + i * rng.int(20, 400);
     boot(g, host, role === "k8s" ? containersPerHost : 0);
     hosts.push(host);
@@ -1637,13 +1950,23 @@ export function generateScenario(options: ScenarioOptions): Scenario {
   const plan: AttackKind[] = [];
   while (plan.length < attackCount) plan.push(...rng.shuffle([...kinds]).slice(0, attackCount - plan.length));
   // Trigger points in exec counts, spread over the middle of the run so that no attack is cut off the end.
-  const triggers = plan.map((_, i) =>
-    Math.floor(options.events * (0.1 + (0.8 * (i + rng.float())) / attackCount)),
+  const triggers = plan.map(
+    (_, i) =>
+      (options.history ?? 0) + Math.floor(options.events * (0.1 + (0.8 * (i + rng.float())) / attackCount)),
   );
 
   let clock = start + 2000;
   let next = 0;
-  while (g.successes < options.events) {
+  const history = options.history ?? 0;
+  // Successful execs when the window began: the history overshoots by the end of its last activity.
+  let windowFrom = history > 0 ? undefined : 0;
+  while (windowFrom === undefined || g.successes < windowFrom + options.events) {
+    if (windowFrom === undefined && g.successes >= history) {
+      windowFrom = g.successes;
+      for (const host of hosts) host.goRound();
+      clock += options.historyGapMs ?? 6 * 3_600_000;
+      continue;
+    }
     clock += rng.exp(gap);
     const trigger = triggers[next];
     if (trigger !== undefined && g.successes >= trigger) {
@@ -1661,7 +1984,7 @@ export function generateScenario(options: ScenarioOptions): Scenario {
   // The last activity overshoots: cut it (in generation order) at exactly `events` successful execs.
   let kept = 0;
   let end = 0;
-  while (end < g.execs.length && kept < options.events) {
+  while (end < g.execs.length && kept < windowFrom + options.events) {
     if (g.execs[end]!.failed !== true) kept++;
     end++;
   }
@@ -1672,7 +1995,15 @@ export function generateScenario(options: ScenarioOptions): Scenario {
   // Stable sorts: within one millisecond, a parent stays before its child.
   execs.sort((a, b) => a.time - b.time);
   sessions.sort((a, b) => a.time - b.time);
-  return { seed: options.seed, hosts: hosts.map((h) => h.name), execs, sessions, attacks, events: kept };
+  return {
+    seed: options.seed,
+    hosts: hosts.map((h) => h.name),
+    execs,
+    sessions,
+    attacks,
+    events: kept,
+    historyEvents: windowFrom,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
