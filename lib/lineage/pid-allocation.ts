@@ -35,6 +35,11 @@ export const FRESH_STEP = 1024;
  * before it: a process that forked a child a few seconds earlier still holds its pid.
  */
 export const ALIVE_GAP_MS = 10_000;
+/**
+ * A host silent this long may have gone round its whole pid space unseen (an idle stretch, a shipping outage):
+ * the next pid behind the cursor is taken for the allocator's new position at once.
+ */
+export const SILENCE_MS = 10 * 60 * 1000;
 /** Hosts traced at once; past it the tracing starts over (it is only ever an extra guard). */
 const MAX_HOSTS = 50_000;
 /** Pids remembered as seen alive per host; past it that memory starts over. */
@@ -67,6 +72,7 @@ class Cursor {
   /** The allocator at `pid` at `time`; `moved(from, to, time)` for each stretch of pid space it passed. */
   observe(pid: number, time: number, moved?: (from: number, to: number, time: number) => void): boolean {
     if (time < this.last) return false;
+    const silence = time - this.last;
     this.last = time;
     if (pid > this.top) this.top = pid;
     const cursor = this.at;
@@ -81,21 +87,38 @@ class Cursor {
       this.candidate = undefined;
       return ahead <= FRESH_STEP;
     }
+    // After a long silence, a pid behind the cursor is the allocator's: it went round in the meantime.
+    if (ahead < 0 && silence > SILENCE_MS) {
+      this.#wrap(cursor, pid, time, moved);
+      return false;
+    }
     // Behind but close: a process forked a little earlier exec'ing now, or the same pid again.
     if (ahead <= 0 && ahead > -STEP) return false;
     const candidate = this.candidate;
     if (candidate !== undefined && pid > candidate.pid && pid - candidate.pid <= STEP) {
-      if (candidate.pid < cursor) {
-        // Wrapped: everything above the cursor and everything up to the new pid was passed since.
-        moved?.(cursor, this.top + 1, candidate.time);
-        moved?.(-1, pid, candidate.time);
-      } else moved?.(cursor, pid, candidate.time);
-      this.at = pid;
-      this.candidate = undefined;
+      if (candidate.pid < cursor) this.#wrap(cursor, pid, candidate.time, moved);
+      else {
+        moved?.(cursor, pid, candidate.time);
+        this.at = pid;
+        this.candidate = undefined;
+      }
       return false;
     }
     this.candidate = { pid, time };
     return false;
+  }
+
+  /** The allocator went round from `cursor` to `pid`: everything above the one and up to the other was passed. */
+  #wrap(
+    cursor: number,
+    pid: number,
+    time: number,
+    moved: ((from: number, to: number, time: number) => void) | undefined,
+  ): void {
+    moved?.(cursor, this.top + 1, time);
+    moved?.(-1, pid, time);
+    this.at = pid;
+    this.candidate = undefined;
   }
 }
 

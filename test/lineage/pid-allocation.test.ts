@@ -54,6 +54,21 @@ describe("PidAllocations", () => {
     expect(pids.superseded(H, 30_000, 5 * MIN, end)).toBe(false);
   });
 
+  it("after a long silence, a pid behind the cursor is the allocator's new place (it went round unseen)", () => {
+    const pids = new PidAllocations();
+    const end = allocate(pids, 20_000, 26_400, 0);
+    // Six hours without an exec from this host, then pid 23,750: only slightly behind the cursor.
+    const back = end + 6 * 60 * MIN;
+    pids.observe(H, 23_750, back);
+    expect(pids.superseded(H, 23_750, 1_000, back)).toBe(true);
+    expect(pids.superseded(H, 5_000, 1_000, back)).toBe(true);
+    // The same pid a minute after the last exec: a process forked a little earlier, nothing moves.
+    const busy = new PidAllocations();
+    const then = allocate(busy, 20_000, 26_400, 0);
+    busy.observe(H, 23_750, then + MIN);
+    expect(busy.superseded(H, 23_750, 1_000, then + MIN)).toBe(false);
+  });
+
   it("an old process exec'ing once with a low pid moves nothing", () => {
     const pids = new PidAllocations();
     let time = allocate(pids, 10_000, 12_000, 0);
