@@ -16,6 +16,12 @@ import { REAPERS } from "./reapers.js";
 export interface LongLivedClass {
   readonly name: string;
   readonly why: string;
+  /**
+   * Whether the class alone puts a record in the durable store (lib/pipeline/keep-record.ts). Every class
+   * is trusted across a pass of the pid allocator (lib/lineage/pid-allocation.ts): its process may well
+   * have been alive, its pid skipped.
+   */
+  readonly written: boolean;
   readonly test: (record: LongLivedView) => boolean;
 }
 
@@ -78,21 +84,31 @@ const RUNTIMES: ReadonlySet<string> = new Set(["runc", "crun", "runsc", "youki",
 export const LONG_LIVED: readonly LongLivedClass[] = [
   {
     name: "container-init",
-    why: "The process under a container shim or a container's init: the container's main process (not the runtime the shim runs for each exec, which exits at once).",
-    test: (r) =>
-      r.parentExecutable !== undefined &&
-      REAPERS.has(basename(r.parentExecutable)) &&
-      !RUNTIMES.has(basename(r.executable)),
+    why: "The process under a container shim, a container's init or the runtime that created it: the container's main process (not the runtime the shim runs for each exec, which exits at once).",
+    written: true,
+    test: (r) => {
+      if (r.parentExecutable === undefined) return false;
+      const parent = basename(r.parentExecutable);
+      return (REAPERS.has(parent) || RUNTIMES.has(parent)) && !RUNTIMES.has(basename(r.executable));
+    },
   },
   {
     name: "daemon",
+    written: true,
     why: "Login programs, service managers, supervisors and servers (DAEMONS): they fork per session or request.",
     test: (r) => DAEMONS.has(versionless(basename(r.executable))),
   },
   {
     name: "interactive-shell",
+    written: true,
     why: "A login or interactive shell (`-bash`, `bash -i`, `sh` with no command): a person or a reverse shell types into it for minutes or hours.",
     test: (r) => interactiveShell(r),
+  },
+  {
+    name: "child-of-init",
+    why: "A service or a daemonised process (ppid 1 or 0). Not written for that alone: most are a timer's one-shot jobs, and a service that forks in a later batch is written then.",
+    written: false,
+    test: (r) => r.ppid <= 1,
   },
 ];
 
@@ -114,7 +130,14 @@ export function viewOf(record: ProcessRecord): LongLivedView {
   };
 }
 
+/** Whether the record's process may outlive a pass of the pid allocator (every class). */
 export const isLongLived = (record: ProcessRecord): boolean => longLivedClass(viewOf(record)) !== undefined;
+
+/** Whether the record's kind alone puts it in the durable store (the classes that are `written`). */
+export const isWrittenLongLived = (record: ProcessRecord): boolean => {
+  const view = viewOf(record);
+  return LONG_LIVED.some((c) => c.written && c.test(view));
+};
 
 /** `php-fpm8.2` → `php-fpm`, `python3.11` stays (interpreters are matched by family). */
 function versionless(name: string): string {

@@ -1,4 +1,4 @@
-import { isLongLived } from "../lineage/long-lived.js";
+import { isWrittenLongLived } from "../lineage/long-lived.js";
 import type { ProcessImage, ProcessNode, ProcessRecord } from "../lineage/process-record.js";
 import type { CompiledRule } from "../rule/compile-rule.js";
 import { classify } from "../rule/evaluate.js";
@@ -43,7 +43,7 @@ export function keepRecord(rule: CompiledRule): (record: ProcessRecord) => boole
   };
   return (record) =>
     ((nodeSuspicious(record) || record.ancestors.some(nodeSuspicious)) && !leaf(record)) ||
-    isLongLived(record);
+    isWrittenLongLived(record);
 }
 
 /**

@@ -20,6 +20,16 @@ describe("longLivedClass", () => {
     ["cron", view("/usr/sbin/cron", ["cron", "-f"]), "daemon"],
     ["a versioned php-fpm", view("/usr/sbin/php-fpm8.2", ["php-fpm: pool www"]), "daemon"],
     ["make", view("/usr/bin/make", ["make", "-j8"]), "daemon"],
+    [
+      "a container's entrypoint, created by runc",
+      view("/usr/local/bin/node", ["node", "server.js"], 900, "/usr/bin/runc"),
+      "container-init",
+    ],
+    [
+      "a service under init (trusted across pid wraps, not written for it)",
+      view("/usr/bin/node", ["node", "app.js"], 1),
+      "child-of-init",
+    ],
     ["a login shell", view("/usr/bin/bash", ["-bash"]), "interactive-shell"],
     ["an interactive shell", view("/usr/bin/bash", ["bash", "-i"]), "interactive-shell"],
     ["a shell reading stdin (a reverse shell)", view("/usr/bin/dash", ["sh"]), "interactive-shell"],
@@ -32,10 +42,6 @@ describe("longLivedClass", () => {
     ["bash -ec in a cluster", view("/usr/bin/bash", ["bash", "-ec", "make"])],
     ["python -c", view("/usr/bin/python3", ["python3", "-c", "print(1)"])],
     ["a leaf", view("/usr/bin/ls", ["ls", "-la"])],
-    [
-      "a timer's job under init (written if it forks in a later batch)",
-      view("/usr/sbin/logrotate", ["logrotate"], 1),
-    ],
     ["a script run by a shell", view("/usr/bin/bash", ["bash", "/opt/backup.sh"])],
     ["sshd's connection process", view("/usr/sbin/sshd", ["sshd: alice [priv]"])],
     [
@@ -46,6 +52,22 @@ describe("longLivedClass", () => {
     ["a network utility", view("/usr/bin/curl", ["curl", "http://example.com"])],
   ])("not long-lived: %s", (_, record) => {
     expect(longLivedClass(record)).toBeUndefined();
+  });
+
+  it.each([
+    ["a login shell", view("/usr/bin/bash", ["-bash"]), true],
+    [
+      "a container's main process",
+      view("/usr/local/bin/redis-server", ["redis-server"], 900, "/usr/bin/runc"),
+      true,
+    ],
+    [
+      "a timer's job under init: written only if it forks in a later batch",
+      view("/usr/sbin/logrotate", ["logrotate"], 1),
+      false,
+    ],
+  ])("written for its kind alone: %s", (_, record, written) => {
+    expect(longLivedClass(record)?.written).toBe(written);
   });
 });
 
