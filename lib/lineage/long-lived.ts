@@ -31,8 +31,9 @@ export interface LongLivedView {
   readonly invokedPath?: string | undefined;
   readonly args: readonly string[];
   readonly ppid: number;
-  /** The parent's executable, when known. */
+  /** The parent's executable and arguments, when known. */
   readonly parentExecutable?: string | undefined;
+  readonly parentArgs?: readonly string[] | undefined;
 }
 
 /**
@@ -75,6 +76,8 @@ export const DAEMONS: ReadonlySet<string> = new Set([
 
 /** OCI runtimes a shim runs per container operation; runc's init re-execs itself from a sealed memfd. */
 const RUNTIMES: ReadonlySet<string> = new Set(["runc", "crun", "runsc", "youki", "exe (deleted)"]);
+/** The runtime commands that start a container's init process. */
+const CREATES: ReadonlySet<string> = new Set(["create", "run"]);
 
 /**
  * The classes, in the order they are tried (the cheapest first). Scripts and interpreters are not among them
@@ -87,9 +90,12 @@ export const LONG_LIVED: readonly LongLivedClass[] = [
     why: "The process under a container shim, a container's init or the runtime that created it: the container's main process (not the runtime the shim runs for each exec, which exits at once).",
     written: true,
     test: (r) => {
-      if (r.parentExecutable === undefined) return false;
+      if (r.parentExecutable === undefined || RUNTIMES.has(basename(r.executable))) return false;
       const parent = basename(r.parentExecutable);
-      return (REAPERS.has(parent) || RUNTIMES.has(parent)) && !RUNTIMES.has(basename(r.executable));
+      // `runc create` (or `run`) starts the container's init; `runc exec` a probe or a `kubectl exec`.
+      return (
+        REAPERS.has(parent) || (RUNTIMES.has(parent) && (r.parentArgs ?? []).some((a) => CREATES.has(a)))
+      );
     },
   },
   {
@@ -127,6 +133,7 @@ export function viewOf(record: ProcessRecord): LongLivedView {
     args: record.args,
     ppid: record.ppid,
     parentExecutable: parent !== undefined && parent.pid === record.ppid ? parent.executable : undefined,
+    parentArgs: parent !== undefined && parent.pid === record.ppid ? parent.args : undefined,
   };
 }
 

@@ -3,12 +3,13 @@ import { LOGIN_WINDOW_MS, loginMayLink } from "../../lib/lineage/login-programs.
 import { type LongLivedView, longLivedClass } from "../../lib/lineage/long-lived.js";
 import { UNSET_SESSION } from "../../lib/lineage/same-process.js";
 
-const view = (executable: string, args: string[], ppid = 4242, parentExecutable?: string): LongLivedView => ({
-  executable,
-  args,
-  ppid,
-  parentExecutable,
-});
+const view = (
+  executable: string,
+  args: string[],
+  ppid = 4242,
+  parentExecutable?: string,
+  parentArgs?: string[],
+): LongLivedView => ({ executable, args, ppid, parentExecutable, parentArgs });
 
 describe("longLivedClass", () => {
   it.each([
@@ -22,7 +23,12 @@ describe("longLivedClass", () => {
     ["make", view("/usr/bin/make", ["make", "-j8"]), "daemon"],
     [
       "a container's entrypoint, created by runc",
-      view("/usr/local/bin/node", ["node", "server.js"], 900, "/usr/bin/runc"),
+      view("/usr/local/bin/node", ["node", "server.js"], 900, "/usr/bin/runc", [
+        "runc",
+        "create",
+        "--bundle",
+        "b",
+      ]),
       "container-init",
     ],
     [
@@ -49,6 +55,15 @@ describe("longLivedClass", () => {
       view("/usr/bin/runc", ["runc", "exec"], 900, "/usr/bin/containerd-shim-runc-v2"),
     ],
     ["a compiler", view("/usr/bin/gcc", ["gcc", "-c", "x.c"])],
+    [
+      "a probe `runc exec` starts in a container",
+      view("/bin/busybox", ["sh", "-c", "redis-cli ping"], 900, "/usr/bin/runc", [
+        "runc",
+        "exec",
+        "--process",
+        "p",
+      ]),
+    ],
     ["a network utility", view("/usr/bin/curl", ["curl", "http://example.com"])],
   ])("not long-lived: %s", (_, record) => {
     expect(longLivedClass(record)).toBeUndefined();
