@@ -16,6 +16,7 @@ import {
   encodePendingItem,
   encodeRecord,
   isExpired,
+  PACKED_ATTRIBUTE,
   PENDING_ATTRIBUTE,
   PK,
   pendingKey,
@@ -251,10 +252,11 @@ export class DynamoDbLineageStore implements LineageStore {
             [this.#table]: {
               Keys: pks.map((pk) => ({ [PK]: { S: pk } })),
               // The key (to map items back), a record or a pending state, and the expiry.
-              ProjectionExpression: "#pk, #r, #s, #ver, #ttl",
+              ProjectionExpression: "#pk, #r, #z, #s, #ver, #ttl",
               ExpressionAttributeNames: {
                 "#pk": PK,
                 "#r": RECORD_ATTRIBUTE,
+                "#z": PACKED_ATTRIBUTE,
                 "#s": PENDING_ATTRIBUTE,
                 "#ver": VERSION_ATTRIBUTE,
                 "#ttl": TTL_ATTRIBUTE,

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import {
   Corrupt,
@@ -25,6 +26,7 @@ import { fitRecord } from "./record-trim.js";
  *
  *   pk        S  `p|${host}|${pid}` (a host name too long for a key is replaced by its SHA-256)
  *   r         S  the record as compact JSON (below); host and pid are not repeated: they come from the key
+ *   z         B  instead of `r`, the same JSON deflated, when it is longer than PACK_ABOVE_BYTES
  *   expiresAt N  epoch seconds, the table's TTL attribute
  *
  * One string attribute rather than a map: it is smaller (no type tag per field), costs one parse, and a
@@ -47,6 +49,14 @@ export type DynamoItem = Record<string, AttributeValue>;
 
 export const PK = "pk";
 export const RECORD_ATTRIBUTE = "r";
+/** The record's JSON deflated (raw DEFLATE), instead of `r`, when that brings the item under a write unit. */
+export const PACKED_ATTRIBUTE = "z";
+/**
+ * JSON longer than this is deflated: with the key, the TTL and the attribute names, an item of a longer `r`
+ * would pass 1 KB and cost a second write unit (the records that are kept carry their ancestors, which repeat
+ * paths and arguments that DEFLATE folds).
+ */
+export const PACK_ABOVE_BYTES = 900;
 export const TTL_ATTRIBUTE = "expiresAt";
 /** A host's pending auditd events (lib/pipeline/pending-events.ts) and the version it was written with. */
 export const PENDING_ATTRIBUTE = "s";
@@ -103,11 +113,29 @@ export function pkOfProcessKey(key: string): string {
 const digest = (text: string): string => createHash("sha256").update(text).digest("base64url");
 
 export function encodeRecord(record: ProcessRecord, expiresAt: number): DynamoItem {
+  const json = serializeRecord(record);
+  const bytes = json.length > PACK_ABOVE_BYTES / 3 ? Buffer.byteLength(json) : json.length;
+  const packed = bytes > PACK_ABOVE_BYTES ? deflateRawSync(json) : undefined;
   return {
     [PK]: { S: pkOf(record.host, record.pid) },
-    [RECORD_ATTRIBUTE]: { S: serializeRecord(record) },
+    ...(packed !== undefined && packed.length < bytes
+      ? { [PACKED_ATTRIBUTE]: { B: packed } }
+      : { [RECORD_ATTRIBUTE]: { S: json } }),
     [TTL_ATTRIBUTE]: { N: String(Math.floor(expiresAt)) },
   };
+}
+
+/** The record's JSON from `r`, or inflated from `z` (bounded: a hostile item cannot inflate past the cap). */
+function recordJsonOf(item: DynamoItem): string | undefined {
+  const json = item[RECORD_ATTRIBUTE]?.S;
+  if (json !== undefined) return json;
+  const packed = item[PACKED_ATTRIBUTE]?.B;
+  if (packed === undefined) return undefined;
+  try {
+    return inflateRawSync(packed, { maxOutputLength: 4 * MAX_RECORD_JSON_BYTES }).toString("utf8");
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -115,8 +143,9 @@ export function encodeRecord(record: ProcessRecord, expiresAt: number): DynamoIt
  * of that key in a format this version reads: the caller counts it and treats the process as unknown.
  */
 export function decodeRecord(item: DynamoItem | undefined, key: string): ProcessRecord | undefined {
-  const json = item?.[RECORD_ATTRIBUTE]?.S;
-  if (json === undefined || item?.[PK]?.S !== pkOfProcessKey(key)) return undefined;
+  if (item === undefined || item[PK]?.S !== pkOfProcessKey(key)) return undefined;
+  const json = recordJsonOf(item);
+  if (json === undefined) return undefined;
   const at = key.lastIndexOf("\u0000");
   const pid = Number(key.slice(at + 1));
   if (at < 0 || !Number.isInteger(pid) || pid < 0) return undefined;

@@ -202,8 +202,15 @@ describe("DynamoDbLineageStore on dynalite", () => {
     expect(store.stats).toEqual({ calls: 3, retries: 1, corrupt: 0, expired: 0 });
     // Only the key, a record or a pending state, and the TTL are read, and strongly consistent: see the store's options.
     expect(requests[0]!.RequestItems![dynamo.tableName]).toMatchObject({
-      ProjectionExpression: "#pk, #r, #s, #ver, #ttl",
-      ExpressionAttributeNames: { "#pk": "pk", "#r": "r", "#s": "s", "#ver": "ver", "#ttl": "expiresAt" },
+      ProjectionExpression: "#pk, #r, #z, #s, #ver, #ttl",
+      ExpressionAttributeNames: {
+        "#pk": "pk",
+        "#r": "r",
+        "#z": "z",
+        "#s": "s",
+        "#ver": "ver",
+        "#ttl": "expiresAt",
+      },
       ConsistentRead: true,
     });
   });

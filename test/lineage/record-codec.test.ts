@@ -1,3 +1,4 @@
+import { deflateRawSync } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type ProcessNode, type ProcessRecord, processKey } from "../../lib/lineage/process-record.js";
@@ -6,6 +7,7 @@ import {
   decodeRecord,
   encodeRecord,
   MAX_RECORD_JSON_BYTES,
+  PACK_ABOVE_BYTES,
   pkOf,
   pkOfProcessKey,
   serializeRecord,
@@ -139,6 +141,28 @@ describe("record codec", () => {
     const r = record({ ancestors });
     expect(jsonBytes(r)).toBeLessThan(2_500);
     expect(roundTrip(r)).toEqual(r);
+  });
+
+  it("deflates a record whose JSON would pass a write unit, and reads it back", () => {
+    const ancestors = Array.from({ length: 16 }, (_, i) =>
+      node(1000 - i, { args: ["python3", "/opt/app/manage.py", "runserver"], cwd: "/opt/app" }),
+    );
+    const r = record({ ancestors });
+    expect(jsonBytes(r)).toBeGreaterThan(PACK_ABOVE_BYTES);
+    const item = encodeRecord(r, 1_800_000_000);
+    expect(Object.keys(item).sort()).toEqual(["expiresAt", "pk", "z"]);
+    // Under one write unit with the key and the TTL.
+    expect(item["z"]!.B!.length).toBeLessThan(800);
+    expect(roundTrip(r)).toEqual(r);
+  });
+
+  it.each([
+    ["not DEFLATE", Buffer.from("not deflate at all")],
+    ["a bomb inflating past the cap", deflateRawSync(Buffer.alloc(1_000_000, 0x7b))],
+    ["DEFLATE of no record", deflateRawSync('{"v":99}')],
+  ])("a packed record that is %s is not a record", (_, packed) => {
+    const item: DynamoItem = { pk: { S: "p|web-01|300" }, z: { B: packed }, expiresAt: { N: "1800000000" } };
+    expect(decodeRecord(item, processKey("web-01", 300))).toBeUndefined();
   });
 
   it("caps args at 1 KB per image; earlier images of ancestors stay (their paths are evidence)", () => {
