@@ -1,3 +1,4 @@
+import { DetectorError } from "../errors.js";
 import type {
   BatchRead,
   LineageStore,
@@ -45,8 +46,9 @@ export interface TieredLineageStoreOptions {
  * first ancestor, served from memory): with the hosts' states, that is all a container taking over needs.
  *
  * When another container processed the shard in between, or the claim fails, everything remembered is
- * dropped, and the batch reads the table strongly consistent like a cold start. A trigger that claims no
- * shard (CloudWatch Logs: envelopes processed concurrently) passes straight through to the durable store.
+ * dropped, and the batch reads the table strongly consistent like a cold start; when the claim itself fails,
+ * the batch fails and goes again. A trigger that claims no shard (CloudWatch Logs: envelopes processed
+ * concurrently) passes straight through to the durable store.
  */
 export class TieredLineageStore implements LineageStore {
   readonly #durable: LineageStore;
@@ -85,18 +87,20 @@ export class TieredLineageStore implements LineageStore {
   }
 
   /**
-   * Before a Kinesis batch: claims `shard`. Continued, memory holds; taken over, memory starts afresh; the
-   * claim failing, this batch passes through to the durable store.
+   * Before a Kinesis batch: claims `shard`. Continued, memory holds; taken over, memory starts afresh. A claim
+   * that fails throws (the batch must go again): a batch written without a claim would leave another
+   * container trusting a memory the table no longer matches.
    */
   async claim(shard: string): Promise<void> {
     this.#soft.clear();
     let continued: boolean;
     try {
       ({ continued } = await this.#claims.claim(shard));
-    } catch {
+    } catch (error) {
       this.#forget();
       this.#warm = false;
-      return;
+      if (error instanceof DetectorError) throw error;
+      throw new DetectorError("shard claim failed", { retryable: true, cause: error, context: { shard } });
     }
     if (!continued || this.#disturbed) {
       this.#forget();

@@ -30,7 +30,18 @@ export function makeKinesisHandler(deps: KinesisTriggerDeps) {
     // batch, so that what it remembers of the shard's hosts still holds (lib/lineage/tiered-store.ts).
     const first = records[0];
     const shard = first === undefined ? undefined : `${first.eventSourceARN}|${first.eventID.split(":")[0]}`;
-    if (shard !== undefined) await deps.store.claim?.(shard);
+    if (shard !== undefined) {
+      try {
+        await deps.store.claim?.(shard);
+      } catch (error) {
+        // Nothing ran: the whole batch goes again (a throttled claim is as transient as any other call).
+        deps.logger.warn("shard claim failed; the batch will be delivered again", {
+          error: (error as Error).message,
+          records: records.length,
+        });
+        return { batchItemFailures: [{ itemIdentifier: first!.kinesis.sequenceNumber }] };
+      }
+    }
     let failed = true;
     try {
       const response = await detectSlices(records, deps, limits);

@@ -182,32 +182,43 @@ describe("TieredLineageStore", () => {
     expect(consistency()).toEqual([true, false]);
   });
 
-  it("without a claim (CloudWatch Logs), or when the claim fails, it is the table alone: every record written", async () => {
+  it("without a claim (CloudWatch Logs) it is the table alone: every record written", async () => {
     const host = `h${++hosts}`;
     const off = container("off");
-    const leaf = record(host, 600, "/usr/bin/ls");
     calls.length = 0;
-    await off.write(keys(leaf), []);
+    await off.write(keys(record(host, 600, "/usr/bin/ls")), []);
     expect(written()).toEqual([pk(host, 600)]);
     expect(off.pids).toBeUndefined();
+  });
 
-    // A claim that fails (throttled past the SDK's retries): the batch passes through.
-    const failing = new TieredLineageStore({
+  it("a claim that fails fails the batch, and what it remembered is dropped", async () => {
+    const host = `h${++hosts}`;
+    let fail = false;
+    const flaky = new TieredLineageStore({
       durable: new DynamoDbLineageStore({
         client: dynamo.client,
         tableName: dynamo.tableName,
         ttlSeconds: TTL,
       }),
       claims: {
-        claim: async () => Promise.reject(new Error("throttled")),
+        claim: async () => (fail ? Promise.reject(new Error("throttled")) : { continued: true }),
         release: async () => ({ undisturbed: true }),
       },
       keep: () => false,
     });
-    await failing.claim(SHARD);
+    await flaky.claim(SHARD);
+    await flaky.write(keys(record(host, 601, "/usr/bin/ls")), []);
+    fail = true;
+    await expect(flaky.claim(SHARD)).rejects.toMatchObject({
+      retryable: true,
+      message: "shard claim failed",
+    });
+    expect(flaky.pids).toBeUndefined();
+    fail = false;
+    await flaky.claim(SHARD);
     calls.length = 0;
-    await failing.write(keys(record(host, 601, "/usr/bin/ls")), []);
-    expect(written()).toEqual([pk(host, 601)]);
-    expect(failing.pids).toBeUndefined();
+    const read = await flaky.read([processKey(host, 601)], []);
+    expect(read.records.size).toBe(0);
+    expect(readKeys()).toEqual([pk(host, 601)]);
   });
 });
