@@ -20,6 +20,7 @@
 import type { DecodeContext, DecodeOutput, Decoder, RawRecord } from "../decoder.js";
 import { malformed } from "../decoder.js";
 import { isPidInRange, isWellFormedText, loneSurrogateAt, pidOutOfRange } from "../event-bounds.js";
+import { StringPool } from "../string-pool.js";
 import {
   type AuditFragment,
   buildFragment,
@@ -186,6 +187,8 @@ class AuditdRecordDecoder implements AuditdDecoder {
   readonly #recentRing: string[] = [];
   #recentNext = 0;
   #pendingArgChars = 0;
+  /** One copy of each frequent value of the events it builds (string-pool.ts). */
+  readonly #strings = new StringPool();
 
   constructor(ctx: DecodeContext, options: AuditdDecoderOptions = {}) {
     this.#defaultHost = ctx.defaultHost;
@@ -321,7 +324,7 @@ class AuditdRecordDecoder implements AuditdDecoder {
     }
     this.#pendingArgChars -= event.argChars;
     this.#remember(event.key);
-    out.push(buildFragment(event));
+    out.push(buildFragment(event, undefined, this.#strings));
   }
 
   #remember(key: string): void {
