@@ -21,6 +21,7 @@ import type { DecodeContext, DecodeOutput, Decoder, RawRecord } from "../decoder
 import { malformed } from "../decoder.js";
 import { isPidInRange, isWellFormedText, loneSurrogateAt, pidOutOfRange } from "../event-bounds.js";
 import { StringPool } from "../string-pool.js";
+import { type FieldLookup, KeptFields } from "./auditd-fields.js";
 import {
   type AuditFragment,
   buildFragment,
@@ -33,9 +34,12 @@ import {
   type AuditHeader,
   type BodySelection,
   checkAuditChars,
+  FieldTokens,
+  fieldMaps,
   MAX_AUDIT_LINE_CHARS,
-  parseAuditBody,
   parseAuditHeader,
+  readsTranslations,
+  scanAuditBody,
 } from "./auditd-record.js";
 import {
   BadValue,
@@ -43,6 +47,7 @@ import {
   decodeUntrusted,
   isHexText,
   parseDecimal,
+  type RecordValues,
   untrustedField,
 } from "./auditd-values.js";
 
@@ -69,6 +74,9 @@ export const AUDITD_LIMITS = {
   maxChunksPerArg: 1024,
 } as const;
 
+/** EXECVE: every raw field (arguments), no translation. */
+const EXECVE_FIELDS: BodySelection = { enriched: [] };
+
 /** Record types the assembler reads field by field, with the fields it keeps (all of EXECVE's). */
 const CONSUMED: ReadonlyMap<string, BodySelection> = new Map([
   [
@@ -78,7 +86,7 @@ const CONSUMED: ReadonlyMap<string, BodySelection> = new Map([
       enriched: ["SYSCALL", "UID"],
     },
   ],
-  ["EXECVE", { enriched: [] }],
+  ["EXECVE", EXECVE_FIELDS],
   ["CWD", { keys: ["cwd"], enriched: [] }],
   ["PATH", { keys: ["item", "name"], enriched: [] }],
   ["PROCTITLE", { keys: ["proctitle"], enriched: [] }],
@@ -140,7 +148,10 @@ const isBlankLine = (text: string): boolean => {
   return true;
 };
 
-const isExec = (body: AuditBody): boolean => {
+/** What the decoder reads of a record: its maps (EXECVE), or the fields it keeps of the others (KeptFields). */
+type RecordView = RecordValues & { readonly enriched?: FieldLookup | undefined };
+
+const isExec = (body: RecordView): boolean => {
   const syscall = body.fields.get("syscall");
   if (syscall === undefined) return false;
   const arch = body.fields.get("arch");
@@ -152,7 +163,7 @@ const isExec = (body: AuditBody): boolean => {
 };
 
 /** ENRICHED writes `unknown(N)` for a uid without a passwd entry: that is not a name. */
-const userNameOf = (body: AuditBody): string | undefined => {
+const userNameOf = (body: RecordView): string | undefined => {
   const name = body.enriched?.get("UID");
   return name === undefined || name === "" || name.startsWith("unknown(") || name === "unset"
     ? undefined
@@ -189,6 +200,14 @@ class AuditdRecordDecoder implements AuditdDecoder {
   #pendingArgChars = 0;
   /** One copy of each frequent value of the events it builds (string-pool.ts). */
   readonly #strings = new StringPool();
+  /** The fields of the line being read (auditd-record.ts), reused from line to line. */
+  readonly #tokens = new FieldTokens();
+  /** What it reads of each record type but EXECVE, whose fields it reads all (auditd-fields.ts). */
+  readonly #kept = new Map(
+    [...CONSUMED].flatMap(([type, s]) =>
+      s.keys === undefined ? [] : [[type, new KeptFields(s.keys, s.enriched ?? [])] as const],
+    ),
+  );
 
   constructor(ctx: DecodeContext, options: AuditdDecoderOptions = {}) {
     this.#defaultHost = ctx.defaultHost;
@@ -225,10 +244,10 @@ class AuditdRecordDecoder implements AuditdDecoder {
       if (bad !== undefined) out.push(malformed(record, bad));
       return;
     }
-    const body = parseAuditBody(text, header, selection);
-    if (typeof body === "string") {
+    const bad = scanAuditBody(text, header, readsTranslations(selection), this.#tokens);
+    if (bad !== undefined) {
       this.#damage(header, record.line, out);
-      out.push(malformed(record, body));
+      out.push(malformed(record, bad));
       return;
     }
     const key = `${host}:${header.stamp}:${header.serial}`;
@@ -245,7 +264,7 @@ class AuditdRecordDecoder implements AuditdDecoder {
     if (++event.records > AUDITD_LIMITS.maxRecordsPerEvent) {
       event.truncated = true;
     } else {
-      const problem = this.#digest(event, header.type, body, record.line);
+      const problem = this.#digest(event, header.type, text, record.line);
       if (problem !== undefined) out.push(malformed(record, problem));
     }
     if (header.type === "PROCTITLE") {
@@ -346,13 +365,17 @@ class AuditdRecordDecoder implements AuditdDecoder {
     return true;
   }
 
-  /** Keeps what the event needs from one record; returns why the record is malformed, if it is. */
-  #digest(event: PendingEvent, type: string, body: AuditBody, line: number): string | undefined {
+  /**
+   * Keeps what the event needs from one record (`text`, just scanned into #tokens); returns why the record is
+   * malformed, if it is.
+   */
+  #digest(event: PendingEvent, type: string, text: string, line: number): string | undefined {
+    if (type === "EXECVE") return this.#digestExecve(event, fieldMaps(text, this.#tokens, EXECVE_FIELDS));
+    const body = this.#kept.get(type)?.read(text, this.#tokens);
+    if (body === undefined) return undefined;
     switch (type) {
       case "SYSCALL":
         return event.syscall === undefined ? this.#digestSyscall(event, body, line) : undefined;
-      case "EXECVE":
-        return this.#digestExecve(event, body);
       case "CWD": {
         const cwd = untrustedField(body, "cwd");
         if (cwd instanceof BadValue) return cwd.reason;
@@ -376,7 +399,7 @@ class AuditdRecordDecoder implements AuditdDecoder {
     }
   }
 
-  #digestSyscall(event: PendingEvent, body: AuditBody, line: number): string | undefined {
+  #digestSyscall(event: PendingEvent, body: RecordView, line: number): string | undefined {
     const fields = body.fields;
     const syscall = fields.get("syscall") ?? "(none)";
     const facts: SyscallFacts = {
