@@ -41,7 +41,7 @@ export const NOT_AN_AUDIT_RECORD = "not an audit record: missing msg=audit(…) 
 
 export interface AuditHeader {
   /** `node=` prefix (auditd `name_format`), when the line has one. */
-  node?: string;
+  node?: string | undefined;
   /** Record type as logged: `SYSCALL`, `EXECVE`, `UNKNOWN[1334]`, … */
   type: string;
   /** Event time, epoch ms. */
@@ -132,6 +132,29 @@ const notAuditReason = (text: string): string => {
  * hundred characters past any leading blanks, whatever the length of the line.
  */
 export const parseAuditHeader = (text: string): AuditHeader | string => {
+  const header: AuditHeader = { type: "", time: 0, stamp: "", serial: 0, bodyStart: 0 };
+  const problem = readAuditHeader(text, header);
+  if (problem !== undefined) return problem;
+  if (header.node === undefined) delete header.node;
+  return header;
+};
+
+/** Record types named without a slice of the line (the ones the decoder reads). */
+const KNOWN_TYPES = ["SYSCALL", "EXECVE", "CWD", "PATH", "PROCTITLE", "EOE"];
+
+/** `known` when text[start, end) spells it, else a slice. */
+const reuse = (text: string, start: number, end: number, known: string | undefined): string =>
+  known !== undefined && known.length === end - start && text.startsWith(known, start)
+    ? known
+    : text.slice(start, end);
+
+/**
+ * parseAuditHeader into `into`, which is overwritten; undefined when the line has a header, else why not. The
+ * decoder reads every line into one header: a node, type or stamp equal to the line before's is that line's
+ * string again, not a slice of this one (the records of one event come one after the other, and the same
+ * hosts over and over), and a known type is a constant.
+ */
+export const readAuditHeader = (text: string, into: AuditHeader): string | undefined => {
   const n = text.length;
   let i = 0;
   if (n > 0 && text.charCodeAt(0) === BOM) i++;
@@ -149,7 +172,7 @@ export const parseAuditHeader = (text: string): AuditHeader | string => {
     if (j === start || j - start > MAX_NODE_CHARS || j >= n || !isBlank(text.charCodeAt(j))) {
       return notAuditReason(text);
     }
-    node = text.slice(start, j);
+    node = reuse(text, start, j, into.node);
     i = j;
     while (i < n && isBlank(text.charCodeAt(i))) i++;
   }
@@ -161,7 +184,11 @@ export const parseAuditHeader = (text: string): AuditHeader | string => {
   if (i === typeStart || i - typeStart > MAX_TYPE_CHARS || i >= n || !isBlank(text.charCodeAt(i))) {
     return notAuditReason(text);
   }
-  const type = text.slice(typeStart, i);
+  let type: string | undefined;
+  for (const known of KNOWN_TYPES) {
+    if (known.length === i - typeStart && text.startsWith(known, typeStart)) type = known;
+  }
+  type ??= reuse(text, typeStart, i, into.type);
   while (i < n && isBlank(text.charCodeAt(i))) i++;
   if (!text.startsWith("msg=audit(", i)) return notAuditReason(text);
   i += 10;
@@ -202,15 +229,13 @@ export const parseAuditHeader = (text: string): AuditHeader | string => {
   const time = seconds * 1000 + millis;
   // Twelve digits of seconds reach the year 33658; the kernel's clock ends in 2262 (event-bounds.ts).
   if (!isTimeInRange(time)) return `msg=audit(…) header: ${timeOutOfRange("time", time)}`;
-  const header: AuditHeader = {
-    type,
-    time,
-    stamp: text.slice(stampStart, stampEnd),
-    serial,
-    bodyStart: i,
-  };
-  if (node !== undefined) header.node = node;
-  return header;
+  into.node = node;
+  into.type = type;
+  into.time = time;
+  into.stamp = reuse(text, stampStart, stampEnd, into.stamp);
+  into.serial = serial;
+  into.bodyStart = i;
+  return undefined;
 };
 
 /** Which keys to keep; the line is scanned and checked whole either way. Keeping fewer is faster. */

@@ -20,6 +20,7 @@
 import type { DecodeContext, DecodeOutput, Decoder, RawRecord } from "../decoder.js";
 import { malformed } from "../decoder.js";
 import { isPidInRange, isWellFormedText, loneSurrogateAt, pidOutOfRange } from "../event-bounds.js";
+import { flatString } from "../flat-string.js";
 import { StringPool } from "../string-pool.js";
 import { type FieldLookup, KeptFields } from "./auditd-fields.js";
 import {
@@ -38,6 +39,7 @@ import {
   fieldMaps,
   MAX_AUDIT_LINE_CHARS,
   parseAuditHeader,
+  readAuditHeader,
   readsTranslations,
   scanAuditBody,
 } from "./auditd-record.js";
@@ -200,6 +202,10 @@ class AuditdRecordDecoder implements AuditdDecoder {
   #pendingArgChars = 0;
   /** One copy of each frequent value of the events it builds (string-pool.ts). */
   readonly #strings = new StringPool();
+  /** The header of the line being read (auditd-record.ts), reused from line to line. */
+  readonly #header: AuditHeader = { type: "", time: 0, stamp: "", serial: 0, bodyStart: 0 };
+  /** The last event id built, and what it was built from (#keyOf). */
+  readonly #lastKey = { host: "", stamp: "", serial: -1, key: "" };
   /** The fields of the line being read (auditd-record.ts), reused from line to line. */
   readonly #tokens = new FieldTokens();
   /** What it reads of each record type but EXECVE, whose fields it reads all (auditd-fields.ts). */
@@ -222,9 +228,10 @@ class AuditdRecordDecoder implements AuditdDecoder {
       out.push(malformed(record, `record too long (${text.length} characters, max ${MAX_AUDIT_LINE_CHARS})`));
       return;
     }
-    const header = parseAuditHeader(text);
-    if (typeof header === "string") {
-      out.push(malformed(record, header));
+    const header = this.#header;
+    const noHeader = readAuditHeader(text, header);
+    if (noHeader !== undefined) {
+      out.push(malformed(record, noHeader));
       return;
     }
     if (!isWellFormedText(text)) {
@@ -250,7 +257,7 @@ class AuditdRecordDecoder implements AuditdDecoder {
       out.push(malformed(record, bad));
       return;
     }
-    const key = `${host}:${header.stamp}:${header.serial}`;
+    const key = this.#keyOf(host, header);
     if (this.#recent.has(key)) return;
     if (header.type === "EOE") {
       const done = this.#open.get(key);
@@ -291,9 +298,26 @@ class AuditdRecordDecoder implements AuditdDecoder {
   #damage(header: AuditHeader | string, line: number, out: DecodeOutput[]): void {
     if (typeof header === "string" || (header.type !== "EXECVE" && header.type !== "PROCTITLE")) return;
     const host = header.node ?? this.#defaultHost;
-    const key = `${host}:${header.stamp}:${header.serial}`;
+    const key = this.#keyOf(host, header);
     if (this.#recent.has(key)) return;
     this.#eventFor(key, host, header, line, out).truncated = true;
+  }
+
+  /**
+   * `${host}:${stamp}:${serial}`, the event's id; the line before's string again when the line is of the same
+   * event (most are: the kernel writes an event's records one after the other), so that it is not built, nor
+   * hashed for the lookups, once a line. Flat: the event keeps it as its id, and a concatenation would keep
+   * the slices it was made of, and their line (hashing it does not flatten it).
+   */
+  #keyOf(host: string, header: AuditHeader): string {
+    const last = this.#lastKey;
+    if (last.host !== host || last.stamp !== header.stamp || last.serial !== header.serial) {
+      last.host = host;
+      last.stamp = header.stamp;
+      last.serial = header.serial;
+      last.key = flatString(`${host}:${header.stamp}:${header.serial}`);
+    }
+    return last.key;
   }
 
   #eventFor(key: string, host: string, header: AuditHeader, line: number, out: DecodeOutput[]): PendingEvent {

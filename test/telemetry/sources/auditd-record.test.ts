@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   type AuditHeader,
@@ -6,6 +7,7 @@ import {
   fieldMaps,
   parseAuditHeader,
   QUOTED,
+  readAuditHeader,
   scanAuditBody,
 } from "../../../lib/telemetry/sources/auditd-record.js";
 
@@ -156,5 +158,39 @@ describe("fieldMaps", () => {
     const body = fieldMaps(line, tokens, {});
     expect(body.fields.size).toBe(300);
     expect(body.fields.get("a299")).toBe("299");
+  });
+});
+
+describe("readAuditHeader", () => {
+  it("reads what parseAuditHeader reads, whatever line it read before", () => {
+    const part = fc.constantFrom("node=web-1 ", "node=host-with-a-long-name.example.com ", "", "  ");
+    const type = fc.constantFrom(
+      "SYSCALL",
+      "EXECVE",
+      "USER_CMD",
+      "UNKNOWN[1334]",
+      "PATH",
+      "SYSCALLX",
+      "EXEC",
+    );
+    const stamp = fc.constantFrom("1700000000.123", "1700000000.124", "01700000000.123", "1700000000.12");
+    const serial = fc.constantFrom("42", "43", "042", "", "4x");
+    const line = fc
+      .tuple(part, type, stamp, serial, fc.constantFrom(" a=1", "", "x"))
+      .map(([node, t, st, se, rest]) => `${node}type=${t} msg=audit(${st}:${se}):${rest}`);
+    fc.assert(
+      fc.property(line, line, (before, after) => {
+        const into: AuditHeader = { type: "", time: 0, stamp: "", serial: 0, bodyStart: 0 };
+        readAuditHeader(before, into);
+        const problem = readAuditHeader(after, into);
+        const expected = parseAuditHeader(after);
+        if (typeof expected === "string") expect(problem).toBe(expected);
+        else {
+          expect(problem).toBeUndefined();
+          expect({ ...into, node: into.node }).toEqual({ ...expected, node: expected.node });
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });
