@@ -18,6 +18,7 @@ import {
 } from "../../stored-json.js";
 import type { DecodeOutput, Skipped } from "../decoder.js";
 import type { ExecEvent, ExecProcess } from "../exec-event.js";
+import { FLAT_COPIES, type StringCopies } from "../string-pool.js";
 import { hexBytes, PROCTITLE_MAX_BYTES, type Proctitle } from "./auditd-values.js";
 
 export interface SyscallFacts {
@@ -186,14 +187,14 @@ const joinPieces = (pieces: readonly Piece[]): string => {
   );
 };
 
-/** EXECVE args when logged (chunks joined, holes and shortfalls flagged), else PROCTITLE. */
-function argsOf(f: AuditFragment): { args: string[]; truncated: boolean } {
+/** EXECVE args when logged (chunks joined, holes and shortfalls flagged), else PROCTITLE; copied by `own`. */
+function argsOf(f: AuditFragment, own: StringCopies): { args: string[]; truncated: boolean } {
   let truncated = f.truncated;
   if (!f.execve) {
     if (f.proctitle === undefined) return { args: [], truncated: true };
     // The kernel keeps only the first PROCTITLE_MAX_BYTES and trims a trailing NUL.
     if (f.proctitle.bytes >= PROCTITLE_MAX_BYTES - 1) truncated = true;
-    return { args: f.proctitle.args, truncated };
+    return { args: own.getAll(f.proctitle.args), truncated };
   }
   const whole = [...f.args];
   if (f.chunked !== undefined) {
@@ -211,16 +212,15 @@ function argsOf(f: AuditFragment): { args: string[]; truncated: boolean } {
     }
   }
   const argc = f.argc ?? whole.length;
-  const args: string[] = [];
-  for (let i = 0; i < argc && i < whole.length; i++) {
-    const arg = whole[i];
-    if (arg === undefined) break;
-    args.push(arg);
-  }
+  let kept = 0;
+  while (kept < argc && kept < whole.length && whole[kept] !== undefined) kept++;
+  // Of its exact length: grown by push, a list of three would keep room for seventeen as long as it is held.
+  const args = new Array<string>(kept);
+  for (let i = 0; i < kept; i++) args[i] = own.get(whole[i]!);
   if (args.length < argc || f.argc === undefined) truncated = true;
   // The first EXECVE record was lost (or a0 was bad): the kernel's PROCTITLE still has a prefix of argv.
   if (args.length === 0 && argc !== 0 && f.proctitle !== undefined) {
-    return { args: f.proctitle.args, truncated: true };
+    return { args: own.getAll(f.proctitle.args), truncated: true };
   }
   return { args, truncated };
 }
@@ -228,8 +228,14 @@ function argsOf(f: AuditFragment): { args: string[]; truncated: boolean } {
 /**
  * The decode output of an event from what was gathered. `line` is where the output is reported: by default
  * the SYSCALL's line; a part completed from stored parts is reported at its own first line in this input.
+ * The event's strings are copies (`own`: flat, or a decoder's pool), not slices of the audit lines, so that
+ * what lineage keeps of the event does not keep those lines alive (flat-string.ts).
  */
-export function buildFragment(f: AuditFragment, line?: number): DecodeOutput {
+export function buildFragment(
+  f: AuditFragment,
+  line?: number,
+  own: StringCopies = FLAT_COPIES,
+): DecodeOutput {
   const sys = f.syscall;
   if (sys === undefined) return skippedAt(line ?? f.line, "incomplete event: no SYSCALL record");
   const at = line ?? sys.line;
@@ -238,25 +244,25 @@ export function buildFragment(f: AuditFragment, line?: number): DecodeOutput {
   const executable = sys.exe ?? f.path0;
   if (executable === undefined) return skippedAt(at, "exec without an executable (no exe, no PATH)");
 
-  const { args, truncated } = argsOf(f);
-  const proc: ExecProcess = { pid: sys.pid, ppid: sys.ppid, executable, args };
+  const { args, truncated } = argsOf(f, own);
+  const proc: ExecProcess = { pid: sys.pid, ppid: sys.ppid, executable: own.get(executable), args };
   const invoked = f.path0;
   if (invoked !== undefined && invoked !== executable) {
-    proc.invokedPath = invoked;
+    proc.invokedPath = own.get(invoked);
     // The kernel runs a shebang script as `interpreter [arg] script …`: PATH item 0 is the script.
-    if (args.indexOf(invoked, 1) > 0) proc.script = invoked;
+    if (args.indexOf(invoked, 1) > 0) proc.script = proc.invokedPath;
   }
   if (truncated) proc.argsTruncated = true;
-  if (f.cwd !== undefined) proc.cwd = f.cwd;
-  if (sys.ses !== undefined) proc.sessionId = sys.ses;
+  if (f.cwd !== undefined) proc.cwd = own.get(f.cwd);
+  if (sys.ses !== undefined) proc.sessionId = own.get(sys.ses);
 
   const user: ExecEvent["user"] = {};
-  if (sys.uid !== undefined) user.id = sys.uid;
-  if (sys.userName !== undefined) user.name = sys.userName;
-  if (sys.auid !== undefined) user.auditId = sys.auid;
+  if (sys.uid !== undefined) user.id = own.get(sys.uid);
+  if (sys.userName !== undefined) user.name = own.get(sys.userName);
+  if (sys.auid !== undefined) user.auditId = own.get(sys.auid);
 
   const event: ExecEvent = {
-    host: { name: f.host },
+    host: { name: own.get(f.host) },
     user,
     process: proc,
     time: f.time,

@@ -4,10 +4,14 @@
  * of the bytes. That is how auditd stays one line per record whatever an attacker puts in argv or in a
  * file name, and why a bare value there that is not hex means the line was damaged, not a plain word.
  */
-import type { AuditRecord } from "./auditd-record.js";
-
-/** What value decoding needs of a record; a parsed body (AuditBody) has it too. */
-export type RecordValues = Pick<AuditRecord, "fields" | "quoted">;
+/**
+ * What value decoding needs of a record: its raw values and which were quoted, by key. A parsed record or
+ * body (AuditRecord, AuditBody: maps) has it, and so has the decoder's view of a record (KeptFields).
+ */
+export interface RecordValues {
+  readonly fields: { get(key: string): string | undefined };
+  readonly quoted: { has(key: string): boolean };
+}
 
 /** A value that cannot be decoded; `reason` names the field (`bad hex in a2`). */
 export class BadValue {

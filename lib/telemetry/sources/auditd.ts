@@ -20,6 +20,9 @@
 import type { DecodeContext, DecodeOutput, Decoder, RawRecord } from "../decoder.js";
 import { malformed } from "../decoder.js";
 import { isPidInRange, isWellFormedText, loneSurrogateAt, pidOutOfRange } from "../event-bounds.js";
+import { flatString } from "../flat-string.js";
+import { StringPool } from "../string-pool.js";
+import { type FieldLookup, KeptFields } from "./auditd-fields.js";
 import {
   type AuditFragment,
   buildFragment,
@@ -32,9 +35,13 @@ import {
   type AuditHeader,
   type BodySelection,
   checkAuditChars,
+  FieldTokens,
+  fieldMaps,
   MAX_AUDIT_LINE_CHARS,
-  parseAuditBody,
   parseAuditHeader,
+  readAuditHeader,
+  readsTranslations,
+  scanAuditBody,
 } from "./auditd-record.js";
 import {
   BadValue,
@@ -42,6 +49,7 @@ import {
   decodeUntrusted,
   isHexText,
   parseDecimal,
+  type RecordValues,
   untrustedField,
 } from "./auditd-values.js";
 
@@ -68,6 +76,9 @@ export const AUDITD_LIMITS = {
   maxChunksPerArg: 1024,
 } as const;
 
+/** EXECVE: every raw field (arguments), no translation. */
+const EXECVE_FIELDS: BodySelection = { enriched: [] };
+
 /** Record types the assembler reads field by field, with the fields it keeps (all of EXECVE's). */
 const CONSUMED: ReadonlyMap<string, BodySelection> = new Map([
   [
@@ -77,7 +88,7 @@ const CONSUMED: ReadonlyMap<string, BodySelection> = new Map([
       enriched: ["SYSCALL", "UID"],
     },
   ],
-  ["EXECVE", { enriched: [] }],
+  ["EXECVE", EXECVE_FIELDS],
   ["CWD", { keys: ["cwd"], enriched: [] }],
   ["PATH", { keys: ["item", "name"], enriched: [] }],
   ["PROCTITLE", { keys: ["proctitle"], enriched: [] }],
@@ -139,7 +150,10 @@ const isBlankLine = (text: string): boolean => {
   return true;
 };
 
-const isExec = (body: AuditBody): boolean => {
+/** What the decoder reads of a record: its maps (EXECVE), or the fields it keeps of the others (KeptFields). */
+type RecordView = RecordValues & { readonly enriched?: FieldLookup | undefined };
+
+const isExec = (body: RecordView): boolean => {
   const syscall = body.fields.get("syscall");
   if (syscall === undefined) return false;
   const arch = body.fields.get("arch");
@@ -151,7 +165,7 @@ const isExec = (body: AuditBody): boolean => {
 };
 
 /** ENRICHED writes `unknown(N)` for a uid without a passwd entry: that is not a name. */
-const userNameOf = (body: AuditBody): string | undefined => {
+const userNameOf = (body: RecordView): string | undefined => {
   const name = body.enriched?.get("UID");
   return name === undefined || name === "" || name.startsWith("unknown(") || name === "unset"
     ? undefined
@@ -186,6 +200,20 @@ class AuditdRecordDecoder implements AuditdDecoder {
   readonly #recentRing: string[] = [];
   #recentNext = 0;
   #pendingArgChars = 0;
+  /** One copy of each frequent value of the events it builds (string-pool.ts). */
+  readonly #strings = new StringPool();
+  /** The header of the line being read (auditd-record.ts), reused from line to line. */
+  readonly #header: AuditHeader = { type: "", time: 0, stamp: "", serial: 0, bodyStart: 0 };
+  /** The last event id built, and what it was built from (#keyOf). */
+  readonly #lastKey = { host: "", stamp: "", serial: -1, key: "" };
+  /** The fields of the line being read (auditd-record.ts), reused from line to line. */
+  readonly #tokens = new FieldTokens();
+  /** What it reads of each record type but EXECVE, whose fields it reads all (auditd-fields.ts). */
+  readonly #kept = new Map(
+    [...CONSUMED].flatMap(([type, s]) =>
+      s.keys === undefined ? [] : [[type, new KeptFields(s.keys, s.enriched ?? [])] as const],
+    ),
+  );
 
   constructor(ctx: DecodeContext, options: AuditdDecoderOptions = {}) {
     this.#defaultHost = ctx.defaultHost;
@@ -200,9 +228,10 @@ class AuditdRecordDecoder implements AuditdDecoder {
       out.push(malformed(record, `record too long (${text.length} characters, max ${MAX_AUDIT_LINE_CHARS})`));
       return;
     }
-    const header = parseAuditHeader(text);
-    if (typeof header === "string") {
-      out.push(malformed(record, header));
+    const header = this.#header;
+    const noHeader = readAuditHeader(text, header);
+    if (noHeader !== undefined) {
+      out.push(malformed(record, noHeader));
       return;
     }
     if (!isWellFormedText(text)) {
@@ -222,13 +251,13 @@ class AuditdRecordDecoder implements AuditdDecoder {
       if (bad !== undefined) out.push(malformed(record, bad));
       return;
     }
-    const body = parseAuditBody(text, header, selection);
-    if (typeof body === "string") {
+    const bad = scanAuditBody(text, header, readsTranslations(selection), this.#tokens);
+    if (bad !== undefined) {
       this.#damage(header, record.line, out);
-      out.push(malformed(record, body));
+      out.push(malformed(record, bad));
       return;
     }
-    const key = `${host}:${header.stamp}:${header.serial}`;
+    const key = this.#keyOf(host, header);
     if (this.#recent.has(key)) return;
     if (header.type === "EOE") {
       const done = this.#open.get(key);
@@ -242,7 +271,7 @@ class AuditdRecordDecoder implements AuditdDecoder {
     if (++event.records > AUDITD_LIMITS.maxRecordsPerEvent) {
       event.truncated = true;
     } else {
-      const problem = this.#digest(event, header.type, body, record.line);
+      const problem = this.#digest(event, header.type, text, record.line);
       if (problem !== undefined) out.push(malformed(record, problem));
     }
     if (header.type === "PROCTITLE") {
@@ -269,9 +298,26 @@ class AuditdRecordDecoder implements AuditdDecoder {
   #damage(header: AuditHeader | string, line: number, out: DecodeOutput[]): void {
     if (typeof header === "string" || (header.type !== "EXECVE" && header.type !== "PROCTITLE")) return;
     const host = header.node ?? this.#defaultHost;
-    const key = `${host}:${header.stamp}:${header.serial}`;
+    const key = this.#keyOf(host, header);
     if (this.#recent.has(key)) return;
     this.#eventFor(key, host, header, line, out).truncated = true;
+  }
+
+  /**
+   * `${host}:${stamp}:${serial}`, the event's id; the line before's string again when the line is of the same
+   * event (most are: the kernel writes an event's records one after the other), so that it is not built, nor
+   * hashed for the lookups, once a line. Flat: the event keeps it as its id, and a concatenation would keep
+   * the slices it was made of, and their line (hashing it does not flatten it).
+   */
+  #keyOf(host: string, header: AuditHeader): string {
+    const last = this.#lastKey;
+    if (last.host !== host || last.stamp !== header.stamp || last.serial !== header.serial) {
+      last.host = host;
+      last.stamp = header.stamp;
+      last.serial = header.serial;
+      last.key = flatString(`${host}:${header.stamp}:${header.serial}`);
+    }
+    return last.key;
   }
 
   #eventFor(key: string, host: string, header: AuditHeader, line: number, out: DecodeOutput[]): PendingEvent {
@@ -321,7 +367,7 @@ class AuditdRecordDecoder implements AuditdDecoder {
     }
     this.#pendingArgChars -= event.argChars;
     this.#remember(event.key);
-    out.push(buildFragment(event));
+    out.push(buildFragment(event, undefined, this.#strings));
   }
 
   #remember(key: string): void {
@@ -343,13 +389,17 @@ class AuditdRecordDecoder implements AuditdDecoder {
     return true;
   }
 
-  /** Keeps what the event needs from one record; returns why the record is malformed, if it is. */
-  #digest(event: PendingEvent, type: string, body: AuditBody, line: number): string | undefined {
+  /**
+   * Keeps what the event needs from one record (`text`, just scanned into #tokens); returns why the record is
+   * malformed, if it is.
+   */
+  #digest(event: PendingEvent, type: string, text: string, line: number): string | undefined {
+    if (type === "EXECVE") return this.#digestExecve(event, fieldMaps(text, this.#tokens, EXECVE_FIELDS));
+    const body = this.#kept.get(type)?.read(text, this.#tokens);
+    if (body === undefined) return undefined;
     switch (type) {
       case "SYSCALL":
         return event.syscall === undefined ? this.#digestSyscall(event, body, line) : undefined;
-      case "EXECVE":
-        return this.#digestExecve(event, body);
       case "CWD": {
         const cwd = untrustedField(body, "cwd");
         if (cwd instanceof BadValue) return cwd.reason;
@@ -373,7 +423,7 @@ class AuditdRecordDecoder implements AuditdDecoder {
     }
   }
 
-  #digestSyscall(event: PendingEvent, body: AuditBody, line: number): string | undefined {
+  #digestSyscall(event: PendingEvent, body: RecordView, line: number): string | undefined {
     const fields = body.fields;
     const syscall = fields.get("syscall") ?? "(none)";
     const facts: SyscallFacts = {

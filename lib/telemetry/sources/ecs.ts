@@ -62,15 +62,18 @@ const readArgs = (proc: JsonObject): Args => {
   const raw = proc["args"];
   if (raw !== undefined) {
     if (!Array.isArray(raw)) return "ecs: process.args is not an array";
-    const args: string[] = [];
     const end = Math.min(raw.length, MAX_ARGS);
+    // Of its exact length, as lineage may keep it (a list grown by push keeps room for seventeen): the parsed
+    // array itself when it is all strings and not cut, the common case, else a copy.
+    let args: string[] | undefined = end < raw.length ? (raw.slice(0, end) as string[]) : undefined;
     for (let i = 0; i < end; i++) {
       const entry: unknown = raw[i];
-      if (typeof entry === "string") args.push(entry);
-      else if (typeof entry === "number") args.push(String(entry));
-      else return `ecs: process.args[${i}] is not a string`;
+      if (typeof entry === "string") continue;
+      if (typeof entry !== "number") return `ecs: process.args[${i}] is not a string`;
+      args ??= raw.slice(0, end) as string[];
+      args[i] = String(entry);
     }
-    return { args, truncated: raw.length > MAX_ARGS };
+    return { args: args ?? (raw as string[]), truncated: raw.length > MAX_ARGS };
   }
   // Without an args array, the command line split on spaces is the best left: lossy for arguments that hold
   // spaces, and `title` is the kernel proctitle, capped at 128 bytes (argc below flags that cut).

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { DecodeOutput, Malformed, Skipped } from "../../../lib/telemetry/decoder.js";
@@ -711,6 +713,42 @@ describe("event assembly", () => {
     const process = decoded.events[0]!.process;
     expect(process.argsTruncated).toBe(true);
     expect(process.args[1]!.length).toBeLessThanOrEqual(AUDITD_LIMITS.maxArgCharsPerEvent / 2);
+  });
+
+  it("builds events whose strings keep none of their audit lines alive", () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const heap = () => {
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    const before = heap();
+    // 32 execs of four 60 KB lines each (8 MB): each value the event takes is long enough for V8 to make its
+    // slice a view into the line.
+    const pad = `pad="${"x".repeat(60_000)}"`;
+    const node = "host-with-a-long-name.example.com";
+    const tool = "/usr/local/bin/a-tool-with-a-long-name";
+    let events: ExecEvent[] = [];
+    for (let serial = 1; serial <= 32; serial++) {
+      const lines = [
+        syscall(serial, { node, exe: `"${tool}" ${pad}`, enriched: 'UID="a-user-with-a-long-name"' }),
+        execve(serial, `argc=2 a0="${tool}" a1="--an-argument-long-enough-${serial}" ${pad}`, node),
+        cwd(serial, `"/home/someone/a-working-directory-${serial}" ${pad}`, node),
+        `${path0(serial, `/usr/local/bin/a-link-with-a-long-name-${serial}`, node)} ${pad}`,
+        proctitle(serial, [tool, "--an-argument"], node),
+      ];
+      events = [...events, ...decodeLines(lines).events];
+    }
+    expect(events).toHaveLength(32);
+    expect(events[31]!.process).toMatchObject({
+      executable: tool,
+      invokedPath: "/usr/local/bin/a-link-with-a-long-name-32",
+      args: [tool, "--an-argument-long-enough-32"],
+      cwd: "/home/someone/a-working-directory-32",
+    });
+    expect(events[31]!.host.name).toBe(node);
+    expect(events[31]!.user.name).toBe("a-user-with-a-long-name");
+    expect(heap() - before).toBeLessThan(2 << 20);
   });
 });
 

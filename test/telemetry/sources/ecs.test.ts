@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { DecodeOutput, RawRecord } from "../../../lib/telemetry/decoder.js";
 import type { ExecEvent } from "../../../lib/telemetry/exec-event.js";
 import { ecsDecoder } from "../../../lib/telemetry/sources/ecs.js";
+import { MAX_ARGS } from "../../../lib/telemetry/sources/json-access.js";
 import { samplePath } from "../../helpers/samples.js";
 
 const samples = pathToFileURL(samplePath("upstream/"));
@@ -225,6 +226,22 @@ describe("ecsDecoder on Elastic Agent / Elastic Defend", () => {
     const value = elasticAgentExec();
     (value["process"] as Record<string, unknown>)["args_count"] = 40;
     expect(eventOf(value).process.argsTruncated).toBe(true);
+  });
+
+  const many = Array.from({ length: MAX_ARGS + 8 }, (_, i) => `f${i}`);
+  it.each([
+    ["strings as they are", ["curl", "-s"], ["curl", "-s"], undefined],
+    ["numbers as text", ["sleep", 5, "x"], ["sleep", "5", "x"], undefined],
+    ["the first MAX_ARGS, flagged", many, many.slice(0, MAX_ARGS), true],
+    ["numbers past the cut ignored", [...many, 7], many.slice(0, MAX_ARGS), true],
+    ["numbers before the cut as text", [3, ...many], ["3", ...many.slice(0, MAX_ARGS - 1)], true],
+  ])("reads process.args: %s", (_, args, expected, truncated) => {
+    const value = elasticAgentExec();
+    (value["process"] as Record<string, unknown>)["args"] = args;
+    delete (value["process"] as Record<string, unknown>)["args_count"];
+    const process = eventOf(value).process;
+    expect(process.args).toEqual(expected);
+    expect(process.argsTruncated).toBe(truncated);
   });
 
   it("uses process.name when there is no executable", () => {
