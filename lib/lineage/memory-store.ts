@@ -70,7 +70,8 @@ export class MemoryLineageStore implements LineageStore {
       if (record === undefined) {
         record = this.#old.get(key);
         if (record === undefined) continue;
-        (promoted ??= []).push(key);
+        if (promoted === undefined) promoted = [];
+        promoted.push(key);
       }
       found.set(key, record);
     }
