@@ -91,11 +91,6 @@ export class NodeView implements ProcessNode {
     return this.#bytes;
   }
 
-  /** Its bytes if not charged to `account` yet, else 0. */
-  unchargedTo(account: number): number {
-    return this.#chargedTo === account ? 0 : this.#bytes;
-  }
-
   /** Charged to `account`: its bytes the first time, then 0. */
   chargeTo(account: number): number {
     if (this.#chargedTo === account) return 0;
@@ -155,13 +150,6 @@ export class HeldRecord implements ProcessRecord {
 
   get ownBytes(): number {
     return this.#ownBytes;
-  }
-
-  /** Its own bytes and those of its ancestors' nodes not charged to `account` yet. */
-  unchargedTo(account: number): number {
-    let bytes = this.#ownBytes;
-    for (const node of this.ancestors) bytes += node.unchargedTo(account);
-    return bytes;
   }
 
   /** Charged to `account`: its own bytes, and its ancestors' nodes that were not yet. */

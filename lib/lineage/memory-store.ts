@@ -64,18 +64,19 @@ export class MemoryLineageStore implements LineageStore {
 
   async getMany(keys: readonly string[]): Promise<ReadonlyMap<string, ProcessRecord>> {
     const found = new Map<string, ProcessRecord>();
-    const promoted: [string, HeldRecord][] = [];
+    let promoted: string[] | undefined;
     for (const key of keys) {
       let record = this.#young.get(key);
       if (record === undefined) {
         record = this.#old.get(key);
         if (record === undefined) continue;
-        promoted.push([key, record]);
+        promoted ??= [];
+        promoted.push(key);
       }
       found.set(key, record);
     }
     // Promote after the lookups: a rotation halfway through would drop keys this same call still asks for.
-    for (const [key, record] of promoted) this.#set(key, record);
+    if (promoted !== undefined) for (const key of promoted) this.#set(key, found.get(key) as HeldRecord);
     return found;
   }
 
@@ -129,9 +130,12 @@ export class MemoryLineageStore implements LineageStore {
     const previous = this.#young.get(key);
     const replaced = previous === undefined ? 0 : entryBytes(key, previous);
     const slot = ENTRY_BYTES + 2 * key.length;
+    // Charged at once, in one pass over the ancestors: when the young generation rotates below, the nodes are
+    // charged again to the new account, and the one they were marked with first is the rotated one, which
+    // is never charged again (it becomes the old generation, which only loses records).
+    const grown = this.#youngBytes - replaced + slot + record.chargeTo(this.#youngAccount);
     // Rotate before the young generation would pass its half of the bound: the total stays within the bound
     // unless one record alone is larger than half of it (a bound of a few KB; then that record is kept alone).
-    const grown = this.#youngBytes - replaced + slot + record.unchargedTo(this.#youngAccount);
     if (grown > this.#generation && this.#young.size > (previous === undefined ? 0 : 1)) {
       this.#old = this.#young;
       this.#oldBytes = this.#youngBytes;
@@ -141,7 +145,7 @@ export class MemoryLineageStore implements LineageStore {
       this.#young.set(key, record);
       return;
     }
-    this.#youngBytes += slot + record.chargeTo(this.#youngAccount) - replaced;
+    this.#youngBytes = grown;
     this.#young.set(key, record);
   }
 }
