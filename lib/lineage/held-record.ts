@@ -1,3 +1,4 @@
+import { flatString } from "../telemetry/flat-string.js";
 import {
   MAX_ARG_LENGTH,
   MAX_ARGS,
@@ -26,9 +27,10 @@ import {
  * bytes per character (V8 stores Latin-1 text in one), a fixed size per object, array and number. A record's
  * own bytes are counted with it; an ancestor's node is charged once to each account (a generation of the
  * store) that holds a record pointing to it, and stays charged there until that account is dropped whole:
- * an evicted parent's node lives as long as a held child points to it. Not counted: paths sliced from an
- * audit line keep that line (under 9 KB as the kernel writes it), and strings that a record shares with its
- * own node are counted in both.
+ * an evicted parent's node lives as long as a held child points to it. The auditd decoder gives values of
+ * their own, not slices of their audit lines (lib/telemetry/flat-string.ts), and the same string to equal
+ * values (string-pool.ts), which are counted once per record all the same: the estimate stays on the high
+ * side. Strings that a record shares with its own node are counted in both.
  */
 
 /** V8 on 64 bits without pointer compression: an object's header, a slot, a boxed number (epoch ms). */
@@ -139,7 +141,9 @@ export class HeldRecord implements ProcessRecord {
     this.cwd = record.cwd;
     this.time = record.time;
     this.seq = record.seq;
-    this.by = record.by;
+    // A tag is made as a concatenation (event-tag.ts), which V8 keeps as two strings and a pair: 80 bytes
+    // where one string of its own is 32.
+    this.by = record.by === undefined ? undefined : flatString(record.by);
     this.eventId = record.eventId;
     this.user = record.user;
     this.chain = heldChain(record.chain);

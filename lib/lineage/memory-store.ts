@@ -70,7 +70,7 @@ export class MemoryLineageStore implements LineageStore {
       if (record === undefined) {
         record = this.#old.get(key);
         if (record === undefined) continue;
-        if (promoted === undefined) promoted = [];
+        promoted ??= [];
         promoted.push(key);
       }
       found.set(key, record);

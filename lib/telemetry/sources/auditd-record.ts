@@ -139,20 +139,11 @@ export const parseAuditHeader = (text: string): AuditHeader | string => {
   return header;
 };
 
-/** Record types named without a slice of the line (the ones the decoder reads). */
-const KNOWN_TYPES = ["SYSCALL", "EXECVE", "CWD", "PATH", "PROCTITLE", "EOE"];
-
-/** `known` when text[start, end) spells it, else a slice. */
-const reuse = (text: string, start: number, end: number, known: string | undefined): string =>
-  known !== undefined && known.length === end - start && text.startsWith(known, start)
-    ? known
-    : text.slice(start, end);
-
 /**
- * parseAuditHeader into `into`, which is overwritten; undefined when the line has a header, else why not. The
- * decoder reads every line into one header: a node, type or stamp equal to the line before's is that line's
- * string again, not a slice of this one (the records of one event come one after the other, and the same
- * hosts over and over), and a known type is a constant.
+ * parseAuditHeader into `into`, which is overwritten; undefined when the line has a header, else why not (and
+ * `into` is left as it was). The decoder reads every line into one header. Its strings are slices, as
+ * parseAuditHeader's: reusing the line before's node and stamp when equal cost more in comparisons than the
+ * slices it saved.
  */
 export const readAuditHeader = (text: string, into: AuditHeader): string | undefined => {
   const n = text.length;
@@ -172,7 +163,7 @@ export const readAuditHeader = (text: string, into: AuditHeader): string | undef
     if (j === start || j - start > MAX_NODE_CHARS || j >= n || !isBlank(text.charCodeAt(j))) {
       return notAuditReason(text);
     }
-    node = reuse(text, start, j, into.node);
+    node = text.slice(start, j);
     i = j;
     while (i < n && isBlank(text.charCodeAt(i))) i++;
   }
@@ -184,11 +175,7 @@ export const readAuditHeader = (text: string, into: AuditHeader): string | undef
   if (i === typeStart || i - typeStart > MAX_TYPE_CHARS || i >= n || !isBlank(text.charCodeAt(i))) {
     return notAuditReason(text);
   }
-  let type: string | undefined;
-  for (const known of KNOWN_TYPES) {
-    if (known.length === i - typeStart && text.startsWith(known, typeStart)) type = known;
-  }
-  type ??= reuse(text, typeStart, i, into.type);
+  const type = text.slice(typeStart, i);
   while (i < n && isBlank(text.charCodeAt(i))) i++;
   if (!text.startsWith("msg=audit(", i)) return notAuditReason(text);
   i += 10;
@@ -232,7 +219,7 @@ export const readAuditHeader = (text: string, into: AuditHeader): string | undef
   into.node = node;
   into.type = type;
   into.time = time;
-  into.stamp = reuse(text, stampStart, stampEnd, into.stamp);
+  into.stamp = text.slice(stampStart, stampEnd);
   into.serial = serial;
   into.bodyStart = i;
   return undefined;
