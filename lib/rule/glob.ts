@@ -59,17 +59,32 @@ export function compileGlob(source: string, options: { below?: boolean } = {}): 
   }
   const kind = Uint8Array.from(kinds);
   const char = Uint16Array.from(chars);
-  return { source, test: (subject) => simulate(kind, char, below, subject) };
+  // The literal head every match starts with (`/tmp/` of `/tmp/**`): most subjects fail on it at once.
+  let head = 0;
+  while (kinds[head] === LITERAL) head++;
+  const prefix = source.slice(0, head);
+  // The state sets, made once per glob (a test runs to its end without yielding: nothing else uses them).
+  const states = { live: new Uint8Array(kind.length + 1), next: new Uint8Array(kind.length + 1) };
+  return {
+    source,
+    test: (subject) => subject.startsWith(prefix) && simulate(kind, char, below, subject, states),
+  };
 }
 
 /**
  * State `s` means "tokens 0..s-1 have consumed the subject so far"; state `n` (past the last token) accepts.
  * A star state loops on the characters it may take and also lets the next state start without consuming one.
  */
-function simulate(kind: Uint8Array, char: Uint16Array, below: boolean, subject: string): boolean {
+function simulate(
+  kind: Uint8Array,
+  char: Uint16Array,
+  below: boolean,
+  subject: string,
+  states: { live: Uint8Array; next: Uint8Array },
+): boolean {
   const n = kind.length;
-  let live = new Uint8Array(n + 1);
-  let next = new Uint8Array(n + 1);
+  let { live, next } = states;
+  live.fill(0);
   enter(kind, live, 0);
   for (let i = 0; i < subject.length; i++) {
     const ch = subject.charCodeAt(i);
@@ -89,7 +104,9 @@ function simulate(kind: Uint8Array, char: Uint16Array, below: boolean, subject: 
     }
     // No live state left: nothing further in the subject can match.
     if (!any) return false;
-    [live, next] = [next, live];
+    const swap = live;
+    live = next;
+    next = swap;
   }
   return live[n] === 1;
 }
