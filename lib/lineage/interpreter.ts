@@ -33,7 +33,7 @@ const OTHERS: ReadonlyMap<string, string> = new Map([
  * Distributions install versioned binaries (python3.11, php8.2, lua5.4, perl5.36.0, ksh93) behind symlinks,
  * and the kernel reports the resolved one.
  */
-function unversioned(name: string): string {
+export function unversioned(name: string): string {
   let end = name.length;
   while (end > 0) {
     const c = name.charCodeAt(end - 1);

@@ -1,5 +1,5 @@
 import { basename } from "../paths.js";
-import { interpreterFamily } from "./interpreter.js";
+import { interpreterFamily, unversioned } from "./interpreter.js";
 import type { ProcessRecord } from "./process-record.js";
 import { REAPERS } from "./reapers.js";
 
@@ -102,7 +102,7 @@ export const LONG_LIVED: readonly LongLivedClass[] = [
     name: "daemon",
     written: true,
     why: "Login programs, service managers, supervisors and servers (DAEMONS): they fork per session or request.",
-    test: (r) => DAEMONS.has(versionless(basename(r.executable))),
+    test: (r) => DAEMONS.has(unversioned(basename(r.executable))),
   },
   {
     name: "interactive-shell",
@@ -145,17 +145,6 @@ export const isWrittenLongLived = (record: ProcessRecord): boolean => {
   const view = viewOf(record);
   return LONG_LIVED.some((c) => c.written && c.test(view));
 };
-
-/** `php-fpm8.2` → `php-fpm`, `python3.11` stays (interpreters are matched by family). */
-function versionless(name: string): string {
-  let end = name.length;
-  while (end > 0) {
-    const c = name.charCodeAt(end - 1);
-    if (!((c >= 48 && c <= 57) || c === 46)) break;
-    end--;
-  }
-  return end === 0 ? name : name.slice(0, end);
-}
 
 /**
  * A shell with no command and no script: login (`-bash`, `bash -l`), interactive (`-i`), or reading stdin
