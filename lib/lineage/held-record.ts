@@ -1,4 +1,3 @@
-import { flatString } from "../telemetry/flat-string.js";
 import {
   MAX_ARG_LENGTH,
   MAX_ARGS,
@@ -141,9 +140,8 @@ export class HeldRecord implements ProcessRecord {
     this.cwd = record.cwd;
     this.time = record.time;
     this.seq = record.seq;
-    // A tag is made as a concatenation (event-tag.ts), which V8 keeps as two strings and a pair: 80 bytes
-    // where one string of its own is 32.
-    this.by = record.by === undefined ? undefined : flatString(record.by);
+    // A tag is one flat string of its own (event-tag.ts), or read from the table.
+    this.by = record.by;
     this.eventId = record.eventId;
     this.user = record.user;
     this.chain = heldChain(record.chain);

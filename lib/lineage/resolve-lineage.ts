@@ -23,6 +23,7 @@ export function resolveLineage(
   event: ExecEvent,
   previous: ProcessRecord | undefined,
   parentRecord: ProcessRecord | undefined,
+  tag: string = eventTag(event.source.eventId),
 ): { lineage: Lineage; record: ProcessRecord } {
   const { process } = event;
   // A process exists from its start (fork) if the source knows it, else at least from this exec.
@@ -67,14 +68,19 @@ export function resolveLineage(
   }
   if (ancestors.length > MAX_DEPTH) ancestors = ancestors.slice(0, MAX_DEPTH);
   const lineage = incomplete ? { chain, ancestors, incomplete } : { chain, ancestors };
-  return { lineage, record: recordOf(event, lineage) };
+  return { lineage, record: recordOf(event, lineage, tag) };
 }
 
 /**
  * The record an event leaves behind, from its lineage: resolved now (resolveLineage), or resolved when its
- * first records came in an earlier invocation and stored with them (lib/pipeline/pending-events.ts).
+ * first records came in an earlier invocation and stored with them (lib/pipeline/pending-events.ts). `tag`:
+ * the event's eventTag, when the caller has it already.
  */
-export function recordOf(event: ExecEvent, lineage: Lineage): ProcessRecord {
+export function recordOf(
+  event: ExecEvent,
+  lineage: Lineage,
+  tag: string = eventTag(event.source.eventId),
+): ProcessRecord {
   const { process } = event;
   const cwd = process.cwd;
   const scriptRaw = process.script ?? scriptArgument(process.executable, process.args, process.invokedPath);
@@ -93,7 +99,7 @@ export function recordOf(event: ExecEvent, lineage: Lineage): ProcessRecord {
     cwd,
     time: event.time,
     seq: event.source.sequence,
-    by: eventTag(event.source.eventId),
+    by: tag,
     eventId: event.source.eventId,
     user: event.user,
     chain: lineage.chain,

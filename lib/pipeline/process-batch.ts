@@ -105,6 +105,8 @@ interface Planned {
   readonly kind: "event" | "snapshot" | "waiting";
   readonly own: string;
   readonly parent: string | undefined;
+  /** The event's eventTag, made once: its record, the rewind and the late-image test all compare it. */
+  readonly tag: string;
 }
 
 /**
@@ -118,18 +120,23 @@ export function planBatch(
   input: BatchInput,
   traced?: ReturnType<PidAllocations["planner"]>,
 ): { ordered: Planned[]; missing: string[]; fresh: Set<string> } {
-  const all: ExecEvent[] = [...input.events, ...(input.waiting ?? [])];
-  const waiting = new Set(input.waiting ?? []);
+  const all: readonly ExecEvent[] =
+    input.waiting === undefined || input.waiting.length === 0
+      ? input.events
+      : [...input.events, ...input.waiting];
+  const waiting =
+    input.waiting === undefined || input.waiting.length === 0 ? undefined : new Set(input.waiting);
   const ordered: Planned[] = [];
   const produced = new Set<string>();
   const missing = new Set<string>();
   const fresh = new Set<string>();
-  const needed = new Set<string>();
+  // Without a traced allocator nothing is fresh: the keys needed are not tracked either.
+  const needed = traced === undefined ? undefined : new Set<string>();
   for (const event of all.length > 1 ? orderByHostAndTime(all) : all) {
     const host = event.host.name;
     const own = processKey(host, event.process.pid);
     const parent = event.process.ppid > 0 ? processKey(host, event.process.ppid) : undefined;
-    const kind = waiting.has(event)
+    const kind = waiting?.has(event)
       ? "waiting"
       : input.snapshots?.has(event.source.eventId)
         ? "snapshot"
@@ -139,18 +146,19 @@ export function planBatch(
     const ownFresh = traced?.own(host, event.process.pid, event.time) === true;
     if (!produced.has(own)) {
       missing.add(own);
-      (ownFresh ? fresh : needed).add(own);
+      if (needed !== undefined) (ownFresh ? fresh : needed).add(own);
     }
     if (kind !== "snapshot" && parent !== undefined && !produced.has(parent)) {
       missing.add(parent);
-      (traced?.parent(host, event.process.ppid, event.process.pid) === true ? fresh : needed).add(parent);
+      if (needed !== undefined)
+        (traced?.parent(host, event.process.ppid, event.process.pid) === true ? fresh : needed).add(parent);
     }
     // A waiting head writes no record yet: its children and later images come after its last record.
     if (kind !== "waiting") produced.add(own);
-    ordered.push({ event, kind, own, parent });
+    ordered.push({ event, kind, own, parent, tag: eventTag(event.source.eventId) });
   }
   // A key another event needs from the table is read from it.
-  for (const key of needed) fresh.delete(key);
+  if (needed !== undefined) for (const key of needed) fresh.delete(key);
   return { ordered, missing: [...missing], fresh };
 }
 
@@ -194,12 +202,12 @@ export async function detectBatch(
   const snapshots = new Map<string, ProcessRecord>();
   const orphans: ExecEvent[] = [];
   const settled: ExecEvent[] = [];
-  for (const { event, kind, own, parent } of ordered) {
+  for (const { event, kind, own, parent, tag } of ordered) {
     const { pid, ppid } = event.process;
     pids?.observe(event.host.name, pid, event.time);
     const parentRecord = lookup(parent, event, ppid);
     if (kind === "waiting") {
-      const resolved = resolveLineage(event, lookup(own, event, pid), parentRecord);
+      const resolved = resolveLineage(event, lookup(own, event, pid), parentRecord, tag);
       sawParent(pids, event, parentRecord, resolved.record);
       snapshots.set(event.source.eventId, resolved.record);
       continue;
@@ -207,16 +215,16 @@ export async function detectBatch(
     counters.execEvents++;
     let lineage: Lineage;
     const previous = lookup(own, event, pid);
-    const later = previous !== undefined && laterImageOf(previous, event) ? previous : undefined;
+    const later = previous !== undefined && laterImageOf(previous, event, tag) ? previous : undefined;
     if (kind === "snapshot" && later === undefined) {
       const snapshot = batch.snapshots!.get(event.source.eventId)!;
       lineage = snapshot.incomplete
         ? { chain: snapshot.chain, ancestors: snapshot.ancestors, incomplete: true }
         : { chain: snapshot.chain, ancestors: snapshot.ancestors };
-      written.set(own, recordOf(event, lineage));
+      written.set(own, recordOf(event, lineage, tag));
     } else {
       if (later === undefined) {
-        const resolved = resolveLineage(event, previous, parentRecord);
+        const resolved = resolveLineage(event, previous, parentRecord, tag);
         sawParent(pids, event, parentRecord, resolved.record);
         lineage = resolved.lineage;
         written.set(own, resolved.record);
@@ -261,12 +269,12 @@ function sawParent(
 }
 
 /** `record` holds a later image of the event's own process (lib/lineage/same-process.ts), exec'd after it. */
-function laterImageOf(record: ProcessRecord, event: ExecEvent): boolean {
+function laterImageOf(record: ProcessRecord, event: ExecEvent, tag: string): boolean {
   // In order (the common case) the record is older: one comparison, nothing allocated.
   if (record.time < event.time) return false;
   return (
     !execBefore(record, imageTime(event)) &&
-    record.by !== eventTag(event.source.eventId) &&
+    record.by !== tag &&
     // The later image may have been re-parented since (its parent, if it is a reaper, is its first ancestor
     // when it was resolved under it).
     sameProcess(incarnation(event), record, record.ancestors[0]?.executable)
@@ -338,7 +346,7 @@ function rewindAll(
     if (record.time < earliest) continue;
     if (ownTags === undefined) {
       ownTags = new Set();
-      for (const { event } of planned) ownTags.add(eventTag(event.source.eventId));
+      for (const { tag } of planned) ownTags.add(tag);
     }
     const before = rewind(record, ownTags);
     if (before === record) continue;
