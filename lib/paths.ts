@@ -6,10 +6,28 @@
 /** Longer paths are not matched: PATH_MAX is 4096 on Linux, anything longer is not a real path. */
 export const MAX_PATH_LENGTH = 4096;
 
+/**
+ * The last component of `path`. Every exec asks for the basenames of its executable, invoked path and argv[0]
+ * several times (utility, multi-call and interpreter tests), and a fleet runs the same few hundred programs:
+ * the answer for a path seen before is the same string as last time, so nothing is sliced and the names'
+ * own hashes are already known to the Maps and Sets they are looked up in. Bounded: the memory starts over
+ * past BASENAMES_KEPT paths, and long paths (argv[0] is anything a caller likes) are not kept.
+ */
 export function basename(path: string): string {
+  let name = basenames.get(path);
+  if (name !== undefined) return name;
   const slash = path.lastIndexOf("/");
-  return slash < 0 ? path : path.slice(slash + 1);
+  name = slash < 0 ? path : path.slice(slash + 1);
+  if (path.length <= BASENAME_PATH_LENGTH) {
+    if (basenames.size >= BASENAMES_KEPT) basenames.clear();
+    basenames.set(path, name);
+  }
+  return name;
 }
+
+const BASENAMES_KEPT = 4096;
+const BASENAME_PATH_LENGTH = 256;
+const basenames = new Map<string, string>();
 
 /**
  * Absolute, normalised form of `path` (`.`, `..` and `//` resolved; a relative path is resolved against

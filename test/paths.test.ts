@@ -11,6 +11,19 @@ describe("basename", () => {
   ])("%s → %j", (path, want) => {
     expect(basename(path)).toBe(want);
   });
+
+  it("answers a path seen before as the first time, past its memory's bound and for long paths", () => {
+    // Asked twice each, in two passes over more paths than it keeps: a stale or mixed-up answer shows.
+    const long = `/${"d/".repeat(200)}curl`;
+    const paths = [long, ...Array.from({ length: 10_000 }, (_, i) => `/opt/p${i}/bin/tool${i}`)];
+    for (let pass = 0; pass < 2; pass++) {
+      for (const [i, path] of paths.entries()) {
+        const want = i === 0 ? "curl" : `tool${i - 1}`;
+        expect(basename(path)).toBe(want);
+        expect(basename(path)).toBe(want);
+      }
+    }
+  });
 });
 
 describe("normalizePath", () => {

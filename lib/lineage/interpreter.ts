@@ -63,11 +63,10 @@ export function scriptArgument(
   args: readonly string[],
   invokedPath?: string,
 ): string | undefined {
-  const image = { executable, invokedPath, args };
   // Per exec: most run no interpreter, and the executed file's name says so without more work.
-  const executed = executedName(image);
+  const executed = executedName({ executable, invokedPath, args });
   if (!isMultiCall(executed) && interpreterFamily(executed) === undefined) return undefined;
-  const program = executedProgram(image);
+  const program = executedProgram({ executable, invokedPath, args });
   const family = interpreterFamily(program.name);
   if (family === undefined) return undefined;
   const grammar =

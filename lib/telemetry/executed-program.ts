@@ -12,7 +12,9 @@ import { basename } from "../paths.js";
 export const MULTI_CALL_BINARIES: readonly string[] = ["busybox", "toybox"];
 
 export function isMultiCall(name: string): boolean {
-  return MULTI_CALL_BINARIES.some((m) => name.startsWith(m));
+  // A loop, not `some` with a closure: this runs for every exec.
+  for (const m of MULTI_CALL_BINARIES) if (name.startsWith(m)) return true;
+  return false;
 }
 
 /** The fields of an ExecProcess (or a stored record) that say what was run. */
