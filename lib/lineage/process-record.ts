@@ -1,3 +1,5 @@
+import { flatString } from "../telemetry/flat-string.js";
+
 /**
  * What lineage keeps per process (DESIGN §5): one record per (host, pid), the latest image winning, with the
  * earlier images of the same pid (exec chain) and the ancestors denormalised nearest first, so that a child
@@ -64,7 +66,37 @@ export interface ProcessRecord extends ProcessNode {
   readonly eventId?: string | undefined;
 }
 
-export const processKey = (host: string, pid: number): string => `${host}\u0000${pid}`;
+/**
+ * A process's key in the lineage stores: `${host}\u0000${pid}`. Every exec asks for two (its own, its
+ * parent's), and looks each up in several Maps and Sets: a key made afresh is a concatenation that the first
+ * of them must flatten and hash. A key asked for before is the same flat string as last time, its hash known
+ * and its equality a pointer comparison. Bounded: past KEYS_KEPT keys the memory starts over.
+ */
+export function processKey(host: string, pid: number): string {
+  let byPid = keysByHost.get(host);
+  if (byPid === undefined) {
+    byPid = new Map();
+    keysByHost.set(host, byPid);
+  }
+  let key = byPid.get(pid);
+  if (key === undefined) {
+    if (keysKept >= KEYS_KEPT) {
+      keysByHost.clear();
+      keysKept = 0;
+      byPid = new Map();
+      keysByHost.set(host, byPid);
+    }
+    key = flatString(`${host}\u0000${pid}`);
+    byPid.set(pid, key);
+    keysKept++;
+  }
+  return key;
+}
+
+/** About 12 MiB of keys at most, most of them held by the stores' own Maps anyway. */
+const KEYS_KEPT = 200_000;
+const keysByHost = new Map<string, Map<number, string>>();
+let keysKept = 0;
 
 export function capArgs(args: readonly string[]): readonly string[] {
   if (args.length <= MAX_ARGS && args.every((a) => a.length <= MAX_ARG_LENGTH)) return args;
