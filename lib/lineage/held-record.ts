@@ -165,6 +165,11 @@ export class HeldRecord implements ProcessRecord {
     this.#view ??= new NodeView(this);
     return this.#view;
   }
+
+  /** Its children point to its view (ProcessRecord.node): made once, shared by all of them. */
+  get node(): NodeView {
+    return this.view;
+  }
 }
 
 /**

@@ -1,5 +1,3 @@
-import { flatString } from "../telemetry/flat-string.js";
-
 /**
  * What lineage keeps per process (DESIGN §5): one record per (host, pid), the latest image winning, with the
  * earlier images of the same pid (exec chain) and the ancestors denormalised nearest first, so that a child
@@ -64,12 +62,22 @@ export interface ProcessRecord extends ProcessNode {
   readonly incomplete?: boolean | undefined;
   /** The source's id of the event of the current image: a late earlier image judges it again (process-batch). */
   readonly eventId?: string | undefined;
+  /**
+   * This process as its children's ancestor, when whoever holds the record keeps one node for all of them
+   * (lib/lineage/held-record.ts): a child points to it, not to the whole record, so its record holds no
+   * ancestors' ancestors and the store need not copy its list of ancestors to drop them. Without one, a
+   * child points to the record itself. Not stored.
+   */
+  readonly node?: ProcessNode | undefined;
 }
+
+/** What a child of `record` holds as its parent (ProcessRecord.node). */
+export const asAncestor = (record: ProcessRecord): ProcessNode => record.node ?? record;
 
 /**
  * A process's key in the lineage stores: `${host}\u0000${pid}`. Every exec asks for two (its own, its
  * parent's), and looks each up in several Maps and Sets: a key made afresh is a concatenation that the first
- * of them must flatten and hash. A key asked for before is the same flat string as last time, its hash known
+ * of them must flatten and hash. A key asked for before is the same string as last time (flattened by then), its hash known
  * and its equality a pointer comparison. Bounded: past KEYS_KEPT keys the memory starts over.
  */
 export function processKey(host: string, pid: number): string {
@@ -86,7 +94,7 @@ export function processKey(host: string, pid: number): string {
       byPid = new Map();
       keysByHost.set(host, byPid);
     }
-    key = flatString(`${host}\u0000${pid}`);
+    key = `${host}\u0000${pid}`;
     byPid.set(pid, key);
     keysKept++;
   }

@@ -5,6 +5,7 @@ import { scriptArgument } from "./interpreter.js";
 import type { Lineage } from "./lineage.js";
 import { loginMayLink } from "./login-programs.js";
 import {
+  asAncestor,
   capArgs,
   MAX_CHAIN,
   MAX_DEPTH,
@@ -54,8 +55,9 @@ export function resolveLineage(
     loginMayLink(parentRecord, process.sessionId, since) &&
     sameEntity(parentRecord.entityId, event.parent?.entityId)
   ) {
-    // The parent record is its own node: a record is a ProcessNode, and sharing it costs no copy per event.
-    ancestors = mergeTelemetry(prepend(parentRecord, parentRecord.ancestors), event);
+    // The parent record is its own node (a record is a ProcessNode), or the node its holder keeps for its
+    // children: sharing it costs no copy per event.
+    ancestors = mergeTelemetry(prepend(asAncestor(parentRecord), parentRecord.ancestors), event);
     incomplete = parentRecord.incomplete === true && parentRecord.ancestors.length < MAX_DEPTH - 1;
   } else if (continued && previous.ancestors.length > 0) {
     ancestors = previous.ancestors;

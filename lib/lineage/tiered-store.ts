@@ -9,7 +9,7 @@ import type {
 } from "./lineage-store.js";
 import { MemoryLineageStore } from "./memory-store.js";
 import { PidAllocations } from "./pid-allocation.js";
-import type { ProcessRecord } from "./process-record.js";
+import { asAncestor, type ProcessRecord } from "./process-record.js";
 import type { ShardClaims } from "./shard-claims.js";
 
 /** What a container keeps of its shards' hosts by default (the function has 512 MB). */
@@ -66,8 +66,11 @@ export class TieredLineageStore implements LineageStore {
   #since = 0;
   /** Records in memory that the durable store also holds (their objects as the memory store keeps them). */
   #inDurable = new WeakSet<object>();
-  /** Records served from memory that the durable store does not hold, by object: a child promotes them. */
-  readonly #soft = new Map<object, string>();
+  /**
+   * Records served from memory that the durable store does not hold, by the node their children point to
+   * (ProcessRecord.node) and by themselves: a child promotes them.
+   */
+  readonly #soft = new Map<object, { readonly key: string; readonly record: ProcessRecord }>();
   #absent = new Set<string>();
   /** The hosts' pending states as this container wrote or read them (null: none). */
   #pending = new Map<string, StoredPending | null>();
@@ -146,7 +149,11 @@ export class TieredLineageStore implements LineageStore {
   async read(keys: readonly string[], hosts: readonly string[], options?: ReadOptions): Promise<BatchRead> {
     if (!this.#warm) return this.#durable.read(keys, hosts, options);
     const records = new Map(await this.#cache.getMany(keys));
-    for (const [key, record] of records) if (!this.#inDurable.has(record)) this.#soft.set(record, key);
+    for (const [key, record] of records) {
+      if (this.#inDurable.has(record)) continue;
+      this.#soft.set(record, { key, record });
+      this.#soft.set(asAncestor(record), { key, record });
+    }
     const memoryOnly = options?.memoryOnly;
     const unseen = keys.filter(
       (key) => !records.has(key) && !this.#absent.has(key) && memoryOnly?.has(key) !== true,
@@ -195,8 +202,8 @@ export class TieredLineageStore implements LineageStore {
     // A leaf of an earlier batch that has a child now can have more: a container taking over needs it.
     for (const record of records.values()) {
       const parent = record.ancestors[0];
-      const key = parent === undefined ? undefined : this.#soft.get(parent);
-      if (key !== undefined && !records.has(key)) durable.set(key, parent as ProcessRecord);
+      const soft = parent === undefined ? undefined : this.#soft.get(parent);
+      if (soft !== undefined && !records.has(soft.key)) durable.set(soft.key, soft.record);
     }
     let result: { conflicts: string[] };
     try {

@@ -5,7 +5,13 @@ import type { Lineage } from "../lineage/lineage.js";
 import type { LineageStore } from "../lineage/lineage-store.js";
 import { isLongLived } from "../lineage/long-lived.js";
 import type { PidAllocations } from "../lineage/pid-allocation.js";
-import { execBefore, MAX_CHAIN, type ProcessRecord, processKey } from "../lineage/process-record.js";
+import {
+  asAncestor,
+  execBefore,
+  MAX_CHAIN,
+  type ProcessRecord,
+  processKey,
+} from "../lineage/process-record.js";
 import { imageOf, imageTime, incarnation, recordOf, resolveLineage } from "../lineage/resolve-lineage.js";
 import { rewind } from "../lineage/rewind.js";
 import { sameProcess } from "../lineage/same-process.js";
@@ -264,7 +270,7 @@ function sawParent(
   parentRecord: ProcessRecord | undefined,
   record: ProcessRecord,
 ): void {
-  if (pids !== undefined && parentRecord !== undefined && record.ancestors[0] === parentRecord)
+  if (pids !== undefined && parentRecord !== undefined && record.ancestors[0] === asAncestor(parentRecord))
     pids.seen(event.host.name, event.process.ppid, event.time);
 }
 

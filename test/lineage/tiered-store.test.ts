@@ -2,7 +2,12 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoDbLineageStore } from "../../lib/lineage/dynamodb-lineage-store.js";
 import { DynamoDbShardClaims } from "../../lib/lineage/dynamodb-shard-claims.js";
-import { type ProcessRecord, processKey } from "../../lib/lineage/process-record.js";
+import {
+  asAncestor,
+  type ProcessNode,
+  type ProcessRecord,
+  processKey,
+} from "../../lib/lineage/process-record.js";
 import { EVENTUAL_AFTER_MS, TieredLineageStore } from "../../lib/lineage/tiered-store.js";
 import { type LocalDynamo, startDynalite } from "../helpers/dynalite.js";
 
@@ -47,7 +52,7 @@ function container(owner: string, options: { now?: () => number; client?: Dynamo
   });
 }
 
-const record = (host: string, pid: number, executable: string, parent?: ProcessRecord): ProcessRecord => ({
+const record = (host: string, pid: number, executable: string, parent?: ProcessNode): ProcessRecord => ({
   host,
   pid,
   ppid: parent?.pid ?? 1,
@@ -112,20 +117,28 @@ describe("TieredLineageStore", () => {
     expect(readKeys()).toEqual([]);
   });
 
-  it("a leaf served from memory as the parent of a later batch's process is written then", async () => {
-    const host = `h${++hosts}`;
-    const a = container("a");
-    const shell = record(host, 200, "/usr/bin/dash");
-    await a.claim(SHARD);
-    await a.write(keys(shell), []);
-    await a.release(SHARD, { failed: false });
-    await a.claim(SHARD);
-    const { records } = await a.read([processKey(host, 200)], []);
-    const child = record(host, 201, "/usr/bin/curl", records.get(processKey(host, 200)));
-    calls.length = 0;
-    await a.write(keys(child), []);
-    expect(written()).toEqual([pk(host, 200)]);
-  });
+  it.each([
+    ["the record itself", (parent: ProcessRecord): ProcessNode => parent],
+    ["the node memory keeps for its children, as lineage does", asAncestor],
+  ])(
+    "a leaf served from memory as the parent of a later batch's process is written then (child points to %s)",
+    async (_, pointTo) => {
+      const host = `h${++hosts}`;
+      const a = container("a");
+      const shell = record(host, 200, "/usr/bin/dash");
+      await a.claim(SHARD);
+      await a.write(keys(shell), []);
+      await a.release(SHARD, { failed: false });
+      await a.claim(SHARD);
+      const { records } = await a.read([processKey(host, 200)], []);
+      const served = records.get(processKey(host, 200))!;
+      expect(asAncestor(served)).not.toBe(served);
+      const child = record(host, 201, "/usr/bin/curl", pointTo(served));
+      calls.length = 0;
+      await a.write(keys(child), []);
+      expect(written()).toEqual([pk(host, 200)]);
+    },
+  );
 
   it("keys the batch says are fresh are looked up in memory only", async () => {
     const host = `h${++hosts}`;

