@@ -15,7 +15,8 @@ import {
  *   event), each with its own ancestors, and so on: a record keeps every ancestor's ancestors, however far,
  *   and a long line of processes (a script that starts itself) stays in memory whole whatever is evicted.
  *   Held, a record's ancestors are nodes (`NodeView`: the ProcessNode fields, no ancestors), made once per
- *   held parent and shared by its children.
+ *   held parent and shared by its children. A child resolved under a held parent points to that node already
+ *   (ProcessRecord.node), so its list of ancestors is held as it is.
  * - An argument cut by capArgs is a slice of the whole argument (up to 128 KiB), and arguments split from one
  *   command line (Tetragon, Falco, laurel ARGV_STR) are slices of all of it: V8 keeps a slice's parent text.
  *   Such arguments are copied: those capArgs cut (513 characters ending in "…"), and all of a list of
