@@ -77,10 +77,13 @@ export const asAncestor = (record: ProcessRecord): ProcessNode => record.node ??
 /**
  * A process's key in the lineage stores: `${host}\u0000${pid}`. Every exec asks for two (its own, its
  * parent's), and looks each up in several Maps and Sets: a key made afresh is a concatenation that the first
- * of them must flatten and hash. A key asked for before is the same string as last time (flattened by then), its hash known
- * and its equality a pointer comparison. Bounded: past KEYS_KEPT keys the memory starts over.
+ * of them must flatten and hash. A key asked for before is the same string as last time (flattened by then),
+ * its hash known and its equality a pointer comparison. Bounded: past KEYS_KEPT keys the memory starts over.
  */
 export function processKey(host: string, pid: number): string {
+  // Host names of fleets are short (an EC2 name is 40 characters); long ones are not remembered, so that the
+  // memory stays bounded in bytes whatever the telemetry names.
+  if (host.length > KEY_HOST_LENGTH) return `${host}\u0000${pid}`;
   let byPid = keysByHost.get(host);
   if (byPid === undefined) {
     byPid = new Map();
@@ -101,8 +104,12 @@ export function processKey(host: string, pid: number): string {
   return key;
 }
 
-/** About 12 MiB of keys at most, most of them held by the stores' own Maps anyway. */
-const KEYS_KEPT = 200_000;
+/**
+ * About 12 MiB at most, outside the stores' bounds (a key, its flat copy and its entry: 150–200 bytes with host
+ * names of 28 characters, measured). A parent's key is mostly asked for again soon after its own exec.
+ */
+const KEYS_KEPT = 65_536;
+const KEY_HOST_LENGTH = 128;
 const keysByHost = new Map<string, Map<number, string>>();
 let keysKept = 0;
 

@@ -10,6 +10,7 @@ describe("processKey", () => {
       4194304,
       "ip-10-0-0-1.eu-west-1.compute.internal\u00004194304",
     ],
+    ["h".repeat(300), 7, `${"h".repeat(300)}\u00007`],
   ])("%s pid %d → its host, a NUL and its pid", (host, pid, want) => {
     expect(processKey(host, pid)).toBe(want);
     // Asked again: the same key.
