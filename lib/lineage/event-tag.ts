@@ -21,6 +21,8 @@ export function eventTag(eventId: string): string {
   }
   const x = a >>> 0;
   const y = b >>> 0;
+  // Each half divided down digit by digit (chained divisions by 36: dividing by 36^k directly cost twice as
+  // much), then the character codes of the second half's seven digits and the first half's last six.
   const y1 = div36(y);
   const y2 = div36(y1);
   const y3 = div36(y2);
@@ -33,44 +35,20 @@ export function eventTag(eventId: string): string {
   const x4 = div36(x3);
   const x5 = div36(x4);
   const x6 = div36(x5);
+  const [c5, c4, c3, c2, c1, c0] = [digit(x5), digit(x4), digit(x3), digit(x2), digit(x1), digit(x)];
+  const [d6, d5, d4, d3, d2, d1, d0] = [
+    digit(y6),
+    digit(y5),
+    digit(y4),
+    digit(y3),
+    digit(y2),
+    digit(y1),
+    digit(y),
+  ];
   // 36^6 ≤ x: seven digits (half of all tags); 36^5 ≤ x: six (nearly all the others).
-  if (x6 > 0) {
-    return String.fromCharCode(
-      digit(x6),
-      digit(x5),
-      digit(x4),
-      digit(x3),
-      digit(x2),
-      digit(x1),
-      digit(x),
-      digit(y6),
-      digit(y5),
-      digit(y4),
-      digit(y3),
-      digit(y2),
-      digit(y1),
-      digit(y),
-    );
-  }
-  if (x5 > 0) {
-    return String.fromCharCode(
-      digit(x5),
-      digit(x4),
-      digit(x3),
-      digit(x2),
-      digit(x1),
-      digit(x),
-      digit(y6),
-      digit(y5),
-      digit(y4),
-      digit(y3),
-      digit(y2),
-      digit(y1),
-      digit(y),
-    );
-  }
-  const low = String.fromCharCode(digit(y6), digit(y5), digit(y4), digit(y3), digit(y2), digit(y1), digit(y));
-  return x.toString(36) + low;
+  if (x6 > 0) return String.fromCharCode(digit(x6), c5, c4, c3, c2, c1, c0, d6, d5, d4, d3, d2, d1, d0);
+  if (x5 > 0) return String.fromCharCode(c5, c4, c3, c2, c1, c0, d6, d5, d4, d3, d2, d1, d0);
+  return x.toString(36) + String.fromCharCode(d6, d5, d4, d3, d2, d1, d0);
 }
 
 const div36 = (n: number): number => Math.floor(n / 36);

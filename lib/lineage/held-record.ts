@@ -125,7 +125,7 @@ export class HeldRecord implements ProcessRecord {
   /** The record and what it points to but its ancestors' nodes, which it shares with its relatives. */
   readonly #ownBytes: number;
   /** This process as its children's ancestor: made when the first child is held. */
-  #view: NodeView | undefined;
+  #node: NodeView | undefined;
 
   constructor(record: ProcessRecord, ancestors: readonly NodeView[]) {
     this.host = record.host;
@@ -162,14 +162,10 @@ export class HeldRecord implements ProcessRecord {
     return bytes;
   }
 
-  get view(): NodeView {
-    this.#view ??= new NodeView(this);
-    return this.#view;
-  }
-
-  /** Its children point to its view (ProcessRecord.node): made once, shared by all of them. */
+  /** Its children point to it (ProcessRecord.node): made once, shared by all of them. */
   get node(): NodeView {
-    return this.view;
+    this.#node ??= new NodeView(this);
+    return this.#node;
   }
 }
 
@@ -182,16 +178,16 @@ export function holdRecord(record: ProcessRecord, written: Map<object, NodeView 
   const { ancestors } = record;
   let held: NodeView[] | undefined;
   for (let i = 0; i < ancestors.length; i++) {
-    const node = ancestors[i]!;
-    if (node instanceof NodeView) continue;
+    const ancestor = ancestors[i]!;
+    if (ancestor instanceof NodeView) continue;
     let view: NodeView;
-    if (node instanceof HeldRecord) view = node.view;
+    if (ancestor instanceof HeldRecord) view = ancestor.node;
     else {
-      const earlier = written.get(node);
+      const earlier = written.get(ancestor);
       if (earlier === undefined) {
-        view = new NodeView(node);
-        written.set(node, view);
-      } else view = earlier instanceof HeldRecord ? earlier.view : earlier;
+        view = new NodeView(ancestor);
+        written.set(ancestor, view);
+      } else view = earlier instanceof HeldRecord ? earlier.node : earlier;
     }
     held ??= ancestors.slice() as NodeView[];
     held[i] = view;

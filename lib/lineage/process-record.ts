@@ -74,44 +74,7 @@ export interface ProcessRecord extends ProcessNode {
 /** What a child of `record` holds as its parent (ProcessRecord.node). */
 export const asAncestor = (record: ProcessRecord): ProcessNode => record.node ?? record;
 
-/**
- * A process's key in the lineage stores: `${host}\u0000${pid}`. Every exec asks for two (its own, its
- * parent's), and looks each up in several Maps and Sets: a key made afresh is a concatenation that the first
- * of them must flatten and hash. A key asked for before is the same string as last time (flattened by then),
- * its hash known and its equality a pointer comparison. Bounded: past KEYS_KEPT keys the memory starts over.
- */
-export function processKey(host: string, pid: number): string {
-  // Host names of fleets are short (an EC2 name is 40 characters); long ones are not remembered, so that the
-  // memory stays bounded in bytes whatever the telemetry names.
-  if (host.length > KEY_HOST_LENGTH) return `${host}\u0000${pid}`;
-  let byPid = keysByHost.get(host);
-  if (byPid === undefined) {
-    byPid = new Map();
-    keysByHost.set(host, byPid);
-  }
-  let key = byPid.get(pid);
-  if (key === undefined) {
-    if (keysKept >= KEYS_KEPT) {
-      keysByHost.clear();
-      keysKept = 0;
-      byPid = new Map();
-      keysByHost.set(host, byPid);
-    }
-    key = `${host}\u0000${pid}`;
-    byPid.set(pid, key);
-    keysKept++;
-  }
-  return key;
-}
-
-/**
- * About 12 MiB at most, outside the stores' bounds (a key, its flat copy and its entry: 150–200 bytes with host
- * names of 28 characters, measured). A parent's key is mostly asked for again soon after its own exec.
- */
-const KEYS_KEPT = 65_536;
-const KEY_HOST_LENGTH = 128;
-const keysByHost = new Map<string, Map<number, string>>();
-let keysKept = 0;
+export const processKey = (host: string, pid: number): string => `${host}\u0000${pid}`;
 
 export function capArgs(args: readonly string[]): readonly string[] {
   if (args.length <= MAX_ARGS && args.every((a) => a.length <= MAX_ARG_LENGTH)) return args;

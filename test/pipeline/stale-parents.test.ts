@@ -20,6 +20,21 @@ function traffic(from: number, to: number, start: number): ExecEvent[] {
   return out;
 }
 
+/** A dropper from /tmp at pid 5000, a child of the daemon. */
+const dropper = () =>
+  exec({
+    pid: 5000,
+    ppid: 4000,
+    exe: "/tmp/.x/dropper",
+    args: ["/tmp/.x/dropper"],
+    time: T0,
+    session: UNSET,
+  });
+
+/** A child of whatever holds pid 5000 at `time`, running curl. */
+const curlUnder5000 = (url: string, time: number) =>
+  exec({ pid: 9010, ppid: 5000, exe: "/usr/bin/curl", args: ["curl", "-s", url], time, session: UNSET });
+
 const run = async (events: ExecEvent[], pids?: PidAllocations) =>
   processBatch(
     events,
@@ -37,24 +52,10 @@ describe("a parent record of an earlier holder of the pid", () => {
   // is now a php-fpm worker (a fork, never exec'd: no record of its own), whose child runs curl.
   const stream = () => [
     ...traffic(4001, 4990, T0 - MIN),
-    exec({
-      pid: 5000,
-      ppid: 4000,
-      exe: "/tmp/.x/dropper",
-      args: ["/tmp/.x/dropper"],
-      time: T0,
-      session: UNSET,
-    }),
+    dropper(),
     ...traffic(5010, 32_700, T0 + MIN),
     ...traffic(305, 9000, T0 + 30 * MIN),
-    exec({
-      pid: 9010,
-      ppid: 5000,
-      exe: "/usr/bin/curl",
-      args: ["curl", "-s", "https://api.example.com/health"],
-      time: T0 + 60 * MIN,
-      session: UNSET,
-    }),
+    curlUnder5000("https://api.example.com/health", T0 + 60 * MIN),
   ];
 
   it("is not taken for the parent once the host's allocator came past the pid since", async () => {
@@ -81,23 +82,9 @@ describe("a parent that keeps forking while the allocator comes round", () => {
     const last = aroundAndBack.at(-1)!.time;
     const events = [
       ...traffic(4001, 4990, T0 - MIN),
-      exec({
-        pid: 5000,
-        ppid: 4000,
-        exe: "/tmp/.x/dropper",
-        args: ["/tmp/.x/dropper"],
-        time: T0,
-        session: UNSET,
-      }),
+      dropper(),
       ...aroundAndBack,
-      exec({
-        pid: 9010,
-        ppid: 5000,
-        exe: "/usr/bin/curl",
-        args: ["curl", "-s", "https://203.0.113.7/x"],
-        time: last + 500,
-        session: UNSET,
-      }),
+      curlUnder5000("https://203.0.113.7/x", last + 500),
     ];
     // In batches of 500, as a replay or a function runs them: the dropper's record comes from the store.
     const deps = { store: new MemoryLineageStore(), dedup: new NoDedupStore(), rule: compileRule() };
