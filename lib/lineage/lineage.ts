@@ -7,5 +7,5 @@ export interface Lineage {
   /** Parent first, at most MAX_DEPTH. */
   readonly ancestors: readonly ProcessNode[];
   /** The ancestors stop at a parent not (yet) known: more of the lineage may come. */
-  readonly incomplete?: boolean;
+  readonly incomplete?: boolean | undefined;
 }

@@ -26,6 +26,27 @@ export function resolveLineage(
   parentRecord: ProcessRecord | undefined,
   tag: string = eventTag(event.source.eventId),
 ): { lineage: Lineage; record: ProcessRecord } {
+  const record = resolveRecord(event, previous, parentRecord, tag);
+  return { lineage: lineageOf(record), record };
+}
+
+/** The lineage a record was written with (its own object, for whoever keeps it apart from the record). */
+export const lineageOf = (record: ProcessRecord): Lineage =>
+  record.incomplete === true
+    ? { chain: record.chain, ancestors: record.ancestors, incomplete: true }
+    : { chain: record.chain, ancestors: record.ancestors };
+
+/**
+ * resolveLineage's record alone: the record is the event's lineage too (its chain, ancestors and
+ * `incomplete` are the lineage's), so the batch's hot path judges the event on it and allocates neither a
+ * lineage object nor a pair per exec.
+ */
+export function resolveRecord(
+  event: ExecEvent,
+  previous: ProcessRecord | undefined,
+  parentRecord: ProcessRecord | undefined,
+  tag: string = eventTag(event.source.eventId),
+): ProcessRecord {
   const { process } = event;
   // A process exists from its start (fork) if the source knows it, else at least from this exec.
   const since = process.start ?? event.time;
@@ -37,7 +58,7 @@ export function resolveLineage(
   const continued = previous !== undefined && sameProcess(previous, incarnation(event), parentExecutable);
   const chain: readonly ProcessImage[] = continued
     ? [imageOf(previous), ...previous.chain].slice(0, MAX_CHAIN)
-    : [];
+    : NO_IMAGES;
 
   // Parent: a record newer than this process's own start is not its parent but a later holder of the pid.
   let ancestors: readonly ProcessNode[];
@@ -63,14 +84,13 @@ export function resolveLineage(
     ancestors = previous.ancestors;
     incomplete = previous.incomplete === true;
   } else {
-    ancestors = mergeTelemetry([], event);
+    ancestors = mergeTelemetry(NO_NODES, event);
     // Ancestors the telemetry carries (Tetragon, OCSF, Datadog) are its own complete account; a parent it
     // names by executable alone (laurel PPID) is not.
     incomplete = process.ppid > 1 && (event.ancestors?.length ?? 0) === 0;
   }
   if (ancestors.length > MAX_DEPTH) ancestors = ancestors.slice(0, MAX_DEPTH);
-  const lineage = incomplete ? { chain, ancestors, incomplete } : { chain, ancestors };
-  return { lineage, record: recordOf(event, lineage, tag) };
+  return recordWith(event, chain, ancestors, incomplete, tag);
 }
 
 /**
@@ -80,8 +100,18 @@ export function resolveLineage(
  */
 export function recordOf(
   event: ExecEvent,
-  lineage: Lineage,
+  { chain, ancestors, incomplete }: Lineage,
   tag: string = eventTag(event.source.eventId),
+): ProcessRecord {
+  return recordWith(event, chain, ancestors, incomplete === true, tag);
+}
+
+function recordWith(
+  event: ExecEvent,
+  chain: readonly ProcessImage[],
+  ancestors: readonly ProcessNode[],
+  incomplete: boolean,
+  tag: string,
 ): ProcessRecord {
   const { process } = event;
   const cwd = process.cwd;
@@ -104,11 +134,11 @@ export function recordOf(
     by: tag,
     eventId: event.source.eventId,
     user: event.user,
-    chain: lineage.chain,
-    ancestors: lineage.ancestors,
+    chain,
+    ancestors,
   };
   // Set after, rarely: a spread in the literal makes V8 build every record through a slow generic copy.
-  if (lineage.incomplete === true) record.incomplete = true;
+  if (incomplete) record.incomplete = true;
   return record;
 }
 
@@ -150,15 +180,27 @@ export function imageOf(record: ProcessImage): ProcessImage {
  * does not know: the parent when there is no record of it, and ancestors beyond the stored depth.
  */
 function mergeTelemetry(known: readonly ProcessNode[], event: ExecEvent): readonly ProcessNode[] {
-  const { parent } = event;
-  if (parent === undefined && event.ancestors === undefined) return known;
-  const carried: ProcessNode[] = [];
-  if (parent?.executable !== undefined)
-    carried.push(node(parent.pid, { ...parent, executable: parent.executable }, event.time));
-  for (const a of event.ancestors ?? []) carried.push(node(a.pid ?? 0, a, event.time));
-  if (carried.length <= known.length) return known;
-  return [...known, ...carried.slice(known.length)];
+  const { parent, ancestors } = event;
+  const named = parent?.executable !== undefined ? 1 : 0;
+  // Counted first: most events' parents are known to the store, and then nothing the telemetry carries is
+  // built (an ECS event names its parent every time).
+  if (named + (ancestors?.length ?? 0) <= known.length) return known;
+  const merged = known.slice();
+  if (named === 1 && merged.length === 0)
+    merged.push(node(parent!.pid, { ...parent!, executable: parent!.executable! }, event.time));
+  for (let i = merged.length - named; i < (ancestors?.length ?? 0); i++) {
+    const a = ancestors![i]!;
+    merged.push(node(a.pid ?? 0, a, event.time));
+  }
+  return merged;
 }
+
+/**
+ * The empty chain and ancestry, shared: most processes have no earlier image, and a record per exec should
+ * not cost an empty array of its own (the CLI holds tens of thousands). Never written to (readonly).
+ */
+const NO_IMAGES: readonly ProcessImage[] = [];
+const NO_NODES: readonly ProcessNode[] = [];
 
 /** [first, ...rest] capped at MAX_DEPTH, in one allocation. */
 function prepend(first: ProcessNode, rest: readonly ProcessNode[]): ProcessNode[] {
@@ -186,5 +228,13 @@ function node(
   const args = carried.args ?? [];
   const raw = args.length > 1 ? scriptArgument(executable, args) : undefined;
   const script = raw === undefined ? undefined : (canonicalPath(raw, cwd) ?? raw);
-  return { pid, executable, args: capArgs(args), script, time, chain: [], ...(cwd !== undefined && { cwd }) };
+  return {
+    pid,
+    executable,
+    args: capArgs(args),
+    script,
+    time,
+    chain: NO_IMAGES,
+    ...(cwd !== undefined && { cwd }),
+  };
 }

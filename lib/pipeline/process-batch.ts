@@ -12,7 +12,14 @@ import {
   type ProcessRecord,
   processKey,
 } from "../lineage/process-record.js";
-import { imageOf, imageTime, incarnation, recordOf, resolveLineage } from "../lineage/resolve-lineage.js";
+import {
+  imageOf,
+  imageTime,
+  incarnation,
+  recordOf,
+  resolveLineage,
+  resolveRecord,
+} from "../lineage/resolve-lineage.js";
 import { rewind } from "../lineage/rewind.js";
 import { sameProcess } from "../lineage/same-process.js";
 import type { CompiledRule } from "../rule/compile-rule.js";
@@ -213,9 +220,9 @@ export async function detectBatch(
     pids?.observe(event.host.name, pid, event.time);
     const parentRecord = lookup(parent, event, ppid);
     if (kind === "waiting") {
-      const resolved = resolveLineage(event, lookup(own, event, pid), parentRecord, tag);
-      sawParent(pids, event, parentRecord, resolved.record);
-      snapshots.set(event.source.eventId, resolved.record);
+      const record = resolveRecord(event, lookup(own, event, pid), parentRecord, tag);
+      sawParent(pids, event, parentRecord, record);
+      snapshots.set(event.source.eventId, record);
       continue;
     }
     counters.execEvents++;
@@ -230,10 +237,11 @@ export async function detectBatch(
       written.set(own, recordOf(event, lineage, tag));
     } else {
       if (later === undefined) {
-        const resolved = resolveLineage(event, previous, parentRecord, tag);
-        sawParent(pids, event, parentRecord, resolved.record);
-        lineage = resolved.lineage;
-        written.set(own, resolved.record);
+        // The record is the event's lineage (resolveRecord): judged on it, nothing copied.
+        const record = resolveRecord(event, previous, parentRecord, tag);
+        sawParent(pids, event, parentRecord, record);
+        lineage = record;
+        written.set(own, record);
       } else {
         // Delivered after a later image of its own process (out of order: `exec wget` judged before its
         // loader's exec). The record keeps the later image, with this one slotted into its exec chain, and
