@@ -101,7 +101,12 @@ export class NodeView implements ProcessNode {
   }
 }
 
-/** A record as held: its ancestors NodeViews, its own estimate computed. */
+/**
+ * A process record as resolve-lineage.ts makes it, and as the memory store holds it: its children point to
+ * its node (ProcessRecord.node), its estimate is computed when a store first asks. Built field by field (the
+ * batch's hot path makes one per exec, and a store holds it as it is: holdRecord), or copied from a record
+ * made another way (a table's, a test's) with its ancestors turned into nodes.
+ */
 export class HeldRecord implements ProcessRecord {
   readonly host: string;
   readonly pid: number;
@@ -120,45 +125,67 @@ export class HeldRecord implements ProcessRecord {
   readonly eventId: string | undefined;
   readonly user: ProcessNode["user"];
   readonly chain: readonly ProcessImage[];
-  readonly ancestors: readonly NodeView[];
+  /** NodeViews once held (holdRecord); as resolved, a node the telemetry carried may be a plain object. */
+  readonly ancestors: readonly ProcessNode[];
   readonly incomplete: boolean | undefined;
   /** The record and what it points to but its ancestors' nodes, which it shares with its relatives. */
-  readonly #ownBytes: number;
-  /** This process as its children's ancestor: made when the first child is held. */
+  #ownBytes = -1;
+  /** This process as its children's ancestor: made when the first child is resolved or held. */
   #node: NodeView | undefined;
 
-  constructor(record: ProcessRecord, ancestors: readonly NodeView[]) {
-    this.host = record.host;
-    this.pid = record.pid;
-    this.ppid = record.ppid;
-    this.start = record.start;
-    this.sessionId = record.sessionId;
-    this.entityId = record.entityId;
-    this.executable = record.executable;
-    this.invokedPath = record.invokedPath;
-    this.script = record.script;
-    this.args = heldArgs(record.args);
-    this.cwd = record.cwd;
-    this.time = record.time;
-    this.seq = record.seq;
+  /** Fields in ProcessRecord's order, one by one: the batch's hot path makes one record per exec. */
+  constructor(
+    host: string,
+    pid: number,
+    ppid: number,
+    start: number | undefined,
+    sessionId: string | undefined,
+    entityId: string | undefined,
+    executable: string,
+    invokedPath: string | undefined,
+    script: string | undefined,
+    args: readonly string[],
+    cwd: string | undefined,
+    time: number,
+    seq: number | undefined,
+    by: string | undefined,
+    eventId: string | undefined,
+    user: ProcessNode["user"],
+    chain: readonly ProcessImage[],
+    ancestors: readonly ProcessNode[],
+    incomplete: boolean | undefined,
+  ) {
+    this.host = host;
+    this.pid = pid;
+    this.ppid = ppid;
+    this.start = start;
+    this.sessionId = sessionId;
+    this.entityId = entityId;
+    this.executable = executable;
+    this.invokedPath = invokedPath;
+    this.script = script;
+    this.args = heldArgs(args);
+    this.cwd = cwd;
+    this.time = time;
+    this.seq = seq;
     // A tag is one flat string of its own (event-tag.ts), or read from the table.
-    this.by = record.by;
-    this.eventId = record.eventId;
-    this.user = record.user;
-    this.chain = heldChain(record.chain);
+    this.by = by;
+    this.eventId = eventId;
+    this.user = user;
+    this.chain = heldChain(chain);
     this.ancestors = ancestors;
-    this.incomplete = record.incomplete;
-    this.#ownBytes = recordBytes(this);
+    this.incomplete = incomplete;
   }
 
   get ownBytes(): number {
+    if (this.#ownBytes < 0) this.#ownBytes = recordBytes(this);
     return this.#ownBytes;
   }
 
-  /** Charged to `account`: its own bytes, and its ancestors' nodes that were not yet. */
+  /** Charged to `account`: its own bytes, and its ancestors' nodes that were not yet (held: all NodeViews). */
   chargeTo(account: number): number {
-    let bytes = this.#ownBytes;
-    for (const node of this.ancestors) bytes += node.chargeTo(account);
+    let bytes = this.ownBytes;
+    for (const node of this.ancestors) bytes += (node as NodeView).chargeTo(account);
     return bytes;
   }
 
@@ -176,6 +203,9 @@ export class HeldRecord implements ProcessRecord {
  */
 export function holdRecord(record: ProcessRecord, written: Map<object, NodeView | HeldRecord>): HeldRecord {
   const { ancestors } = record;
+  // As resolved under held parents (most records): held as it is, no copy. Not entered in `written`: a
+  // record that points to it finds its node through it (below).
+  if (record instanceof HeldRecord && allNodes(ancestors)) return record;
   let held: NodeView[] | undefined;
   for (let i = 0; i < ancestors.length; i++) {
     const ancestor = ancestors[i]!;
@@ -192,9 +222,35 @@ export function holdRecord(record: ProcessRecord, written: Map<object, NodeView 
     held ??= ancestors.slice() as NodeView[];
     held[i] = view;
   }
-  const result = new HeldRecord(record, held ?? (ancestors as readonly NodeView[]));
+  const r = record;
+  const result = new HeldRecord(
+    r.host,
+    r.pid,
+    r.ppid,
+    r.start,
+    r.sessionId,
+    r.entityId,
+    r.executable,
+    r.invokedPath,
+    r.script,
+    r.args,
+    r.cwd,
+    r.time,
+    r.seq,
+    r.by,
+    r.eventId,
+    r.user,
+    r.chain,
+    held ?? ancestors,
+    r.incomplete,
+  );
   written.set(record, result);
   return result;
+}
+
+function allNodes(ancestors: readonly ProcessNode[]): boolean {
+  for (let i = 0; i < ancestors.length; i++) if (!(ancestors[i] instanceof NodeView)) return false;
+  return true;
 }
 
 /** A record's own bytes: its fields, strings, args, user, exec chain and ancestor slots, not the ancestors. */

@@ -1,6 +1,7 @@
 import { canonicalPath } from "../paths.js";
 import type { ExecEvent } from "../telemetry/exec-event.js";
 import { eventTag } from "./event-tag.js";
+import { HeldRecord } from "./held-record.js";
 import { scriptArgument } from "./interpreter.js";
 import type { Lineage } from "./lineage.js";
 import { loginMayLink } from "./login-programs.js";
@@ -117,29 +118,27 @@ function recordWith(
   const cwd = process.cwd;
   const scriptRaw = process.script ?? scriptArgument(process.executable, process.args, process.invokedPath);
   const script = scriptRaw === undefined ? undefined : (canonicalPath(scriptRaw, cwd) ?? scriptRaw);
-  const record: { -readonly [K in keyof ProcessRecord]: ProcessRecord[K] } = {
-    host: event.host.name,
-    pid: process.pid,
-    ppid: process.ppid,
-    start: process.start,
-    sessionId: process.sessionId,
-    entityId: process.entityId,
-    executable: process.executable,
-    invokedPath: process.invokedPath,
+  return new HeldRecord(
+    event.host.name,
+    process.pid,
+    process.ppid,
+    process.start,
+    process.sessionId,
+    process.entityId,
+    process.executable,
+    process.invokedPath,
     script,
-    args: capArgs(process.args),
+    capArgs(process.args),
     cwd,
-    time: event.time,
-    seq: event.source.sequence,
-    by: tag,
-    eventId: event.source.eventId,
-    user: event.user,
+    event.time,
+    event.source.sequence,
+    tag,
+    event.source.eventId,
+    event.user,
     chain,
     ancestors,
-  };
-  // Set after, rarely: a spread in the literal makes V8 build every record through a slow generic copy.
-  if (incomplete) record.incomplete = true;
-  return record;
+    incomplete ? true : undefined,
+  );
 }
 
 /** When the telemetry names the parent's image id (Tetragon parent_exec_id), a record of another id is not it. */

@@ -131,6 +131,45 @@ describe("MemoryLineageStore", () => {
     expect(children.get(key(1000))!.ancestors[0]).toBe(children.get(key(1099))!.ancestors[0]);
   });
 
+  it("holds a record resolved under held parents as it is, and gives one with other ancestors nodes of its own", async () => {
+    const store = new MemoryLineageStore();
+    const shell = resolveLineage(
+      exec({ pid: 100, ppid: 1, exe: "/usr/bin/bash", host: "h" }),
+      undefined,
+      undefined,
+    );
+    await store.putMany(records(shell.record));
+    const parent = (await store.getMany([key(100)])).get(key(100))!;
+    // Resolved under the held shell: its first ancestor is the shell's node; no copy is made.
+    const child = resolveLineage(
+      exec({ pid: 200, ppid: 100, exe: "/usr/bin/id", host: "h" }),
+      undefined,
+      parent,
+    );
+    await store.putMany(records(child.record));
+    expect((await store.getMany([key(200)])).get(key(200))).toBe(child.record);
+    // An ancestor the telemetry carried (ECS process.parent, no record of it) is a plain object: the held
+    // record is a copy whose ancestors are nodes, so that it keeps nothing else of it alive.
+    const orphan = resolveLineage(
+      exec({
+        pid: 300,
+        ppid: 299,
+        exe: "/usr/bin/id",
+        host: "h",
+        parent: { pid: 299, executable: "/tmp/x", args: ["/tmp/x"] },
+      }),
+      undefined,
+      undefined,
+    );
+    expect(orphan.record.ancestors.map((a) => a.executable)).toEqual(["/tmp/x"]);
+    await store.putMany(records(orphan.record));
+    const held = (await store.getMany([key(300)])).get(key(300))!;
+    expect(held).not.toBe(orphan.record);
+    expect(held).toEqual(orphan.record);
+    expect(held.ancestors[0]).not.toBe(orphan.record.ancestors[0]);
+    expect(held.ancestors[0]).toEqual(expect.objectContaining({ pid: 299, executable: "/tmp/x" }));
+  });
+
   it("a held record keeps none of its evicted ancestors' ancestors alive", async () => {
     const gc = collector();
     const store = new MemoryLineageStore(MAX_BYTES);
