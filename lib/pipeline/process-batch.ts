@@ -120,6 +120,12 @@ interface Planned {
   readonly parent: string | undefined;
   /** The event's eventTag, made once: its record, the rewind and the late-image test all compare it. */
   readonly tag: string;
+  /**
+   * Whether an earlier event of the batch wrote the own (parent) key: then its record is the batch's, else the
+   * store's. Known here already, so resolving looks in one Map, not two.
+   */
+  readonly ownInBatch: boolean;
+  readonly parentInBatch: boolean;
 }
 
 /**
@@ -157,18 +163,28 @@ export function planBatch(
     // A snapshot carries its lineage; its own key is still read, since a later image of its process may have
     // been written since (out of order) and must keep its place (detectBatch, late images).
     const ownFresh = traced?.own(host, event.process.pid, event.time) === true;
-    if (!produced.has(own)) {
+    const ownInBatch = produced.has(own);
+    if (!ownInBatch) {
       missing.add(own);
       if (needed !== undefined) (ownFresh ? fresh : needed).add(own);
     }
-    if (kind !== "snapshot" && parent !== undefined && !produced.has(parent)) {
+    const parentInBatch = parent !== undefined && produced.has(parent);
+    if (kind !== "snapshot" && parent !== undefined && !parentInBatch) {
       missing.add(parent);
       if (needed !== undefined)
         (traced?.parent(host, event.process.ppid, event.process.pid) === true ? fresh : needed).add(parent);
     }
     // A waiting head writes no record yet: its children and later images come after its last record.
     if (kind !== "waiting") produced.add(own);
-    ordered.push({ event, kind, own, parent, tag: eventTag(event.source.eventId) });
+    ordered.push({
+      event,
+      kind,
+      own,
+      parent,
+      tag: eventTag(event.source.eventId),
+      ownInBatch,
+      parentInBatch,
+    });
   }
   // A key another event needs from the table is read from it.
   if (needed !== undefined) for (const key of needed) fresh.delete(key);
@@ -198,9 +214,9 @@ export async function detectBatch(
   const written = new Map<string, ProcessRecord>();
   // A record of a pid the host's allocator has come past since its process was last seen alive belongs to an
   // earlier holder (lib/lineage/pid-allocation.ts), unless its kind outlives such a pass.
-  const lookup = (key: string | undefined, event: ExecEvent, pid: number) => {
+  const lookup = (key: string | undefined, inBatch: boolean, event: ExecEvent, pid: number) => {
     if (key === undefined) return undefined;
-    const record = written.get(key) ?? fetched.get(key);
+    const record = inBatch ? written.get(key) : fetched.get(key);
     if (
       record === undefined ||
       pids === undefined ||
@@ -215,19 +231,19 @@ export async function detectBatch(
   const snapshots = new Map<string, ProcessRecord>();
   const orphans: ExecEvent[] = [];
   const settled: ExecEvent[] = [];
-  for (const { event, kind, own, parent, tag } of ordered) {
+  for (const { event, kind, own, parent, tag, ownInBatch, parentInBatch } of ordered) {
     const { pid, ppid } = event.process;
     pids?.observe(event.host.name, pid, event.time);
-    const parentRecord = lookup(parent, event, ppid);
+    const parentRecord = lookup(parent, parentInBatch, event, ppid);
     if (kind === "waiting") {
-      const record = resolveRecord(event, lookup(own, event, pid), parentRecord, tag);
+      const record = resolveRecord(event, lookup(own, ownInBatch, event, pid), parentRecord, tag);
       sawParent(pids, event, parentRecord, record);
       snapshots.set(event.source.eventId, record);
       continue;
     }
     counters.execEvents++;
     let lineage: Lineage;
-    const previous = lookup(own, event, pid);
+    const previous = lookup(own, ownInBatch, event, pid);
     const later = previous !== undefined && laterImageOf(previous, event, tag) ? previous : undefined;
     if (kind === "snapshot" && later === undefined) {
       const snapshot = batch.snapshots!.get(event.source.eventId)!;
