@@ -222,27 +222,26 @@ export function holdRecord(record: ProcessRecord, written: Map<object, NodeView 
     held ??= ancestors.slice() as NodeView[];
     held[i] = view;
   }
-  const r = record;
   const result = new HeldRecord(
-    r.host,
-    r.pid,
-    r.ppid,
-    r.start,
-    r.sessionId,
-    r.entityId,
-    r.executable,
-    r.invokedPath,
-    r.script,
-    r.args,
-    r.cwd,
-    r.time,
-    r.seq,
-    r.by,
-    r.eventId,
-    r.user,
-    r.chain,
+    record.host,
+    record.pid,
+    record.ppid,
+    record.start,
+    record.sessionId,
+    record.entityId,
+    record.executable,
+    record.invokedPath,
+    record.script,
+    record.args,
+    record.cwd,
+    record.time,
+    record.seq,
+    record.by,
+    record.eventId,
+    record.user,
+    record.chain,
     held ?? ancestors,
-    r.incomplete,
+    record.incomplete,
   );
   written.set(record, result);
   return result;
