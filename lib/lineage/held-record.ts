@@ -1,6 +1,7 @@
 import {
   MAX_ARG_LENGTH,
   MAX_ARGS,
+  MAX_DEPTH,
   type ProcessImage,
   type ProcessNode,
   type ProcessRecord,
@@ -132,6 +133,8 @@ export class HeldRecord implements ProcessRecord {
   #ownBytes = -1;
   /** This process as its children's ancestor: made when the first child is resolved or held. */
   #node: NodeView | undefined;
+  /** Its children's list of ancestors (its node, then its ancestors): made once, shared by all of them. */
+  #childAncestors: readonly ProcessNode[] | undefined;
 
   /** Fields in ProcessRecord's order, one by one: the batch's hot path makes one record per exec. */
   constructor(
@@ -193,6 +196,22 @@ export class HeldRecord implements ProcessRecord {
   get node(): NodeView {
     this.#node ??= new NodeView(this);
     return this.#node;
+  }
+
+  /**
+   * What its children's records hold as their ancestors, one list for all of them (lists are never written
+   * to). It holds nodes only: a child keeps no record, and so nothing of what the record points to, alive.
+   * Each child's estimate still counts the list as its own: on the high side.
+   */
+  get childAncestors(): readonly ProcessNode[] {
+    if (this.#childAncestors === undefined) {
+      const length = Math.min(this.ancestors.length + 1, MAX_DEPTH);
+      const list: ProcessNode[] = new Array(length);
+      list[0] = this.node;
+      for (let i = 1; i < length; i++) list[i] = this.ancestors[i - 1]!;
+      this.#childAncestors = list;
+    }
+    return this.#childAncestors;
   }
 }
 

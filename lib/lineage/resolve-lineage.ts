@@ -79,7 +79,7 @@ export function resolveRecord(
   ) {
     // The parent record is its own node (a record is a ProcessNode), or the node its holder keeps for its
     // children: sharing it costs no copy per event.
-    ancestors = mergeTelemetry(prepend(asAncestor(parentRecord), parentRecord.ancestors), event);
+    ancestors = mergeTelemetry(childAncestors(parentRecord), event);
     incomplete = parentRecord.incomplete === true && parentRecord.ancestors.length < MAX_DEPTH - 1;
   } else if (continued && previous.ancestors.length > 0) {
     ancestors = previous.ancestors;
@@ -91,7 +91,21 @@ export function resolveRecord(
     incomplete = process.ppid > 1 && (event.ancestors?.length ?? 0) === 0;
   }
   if (ancestors.length > MAX_DEPTH) ancestors = ancestors.slice(0, MAX_DEPTH);
-  return recordWith(event, chain, ancestors, incomplete, tag);
+  const user = sharedUser(event.user, parentRecord?.user) ?? sharedUser(event.user, previous?.user);
+  return recordWith(event, chain, ancestors, incomplete, tag, user ?? event.user);
+}
+
+/**
+ * `kin` (a parent's or an earlier image's user) when it says exactly what `user` says: a record per exec then
+ * holds no user object of its own (a host runs as a handful of users; the CLI holds tens of thousands of records).
+ */
+function sharedUser(
+  user: ExecEvent["user"],
+  kin: ProcessRecord["user"] | ExecEvent["user"],
+): ProcessRecord["user"] | undefined {
+  if (kin === undefined || kin === user) return kin;
+  const other = kin as ExecEvent["user"];
+  return other.id === user.id && other.name === user.name && other.auditId === user.auditId ? kin : undefined;
 }
 
 /**
@@ -104,7 +118,7 @@ export function recordOf(
   { chain, ancestors, incomplete }: Lineage,
   tag: string = eventTag(event.source.eventId),
 ): ProcessRecord {
-  return recordWith(event, chain, ancestors, incomplete === true, tag);
+  return recordWith(event, chain, ancestors, incomplete === true, tag, event.user);
 }
 
 function recordWith(
@@ -113,6 +127,7 @@ function recordWith(
   ancestors: readonly ProcessNode[],
   incomplete: boolean,
   tag: string,
+  user: ProcessRecord["user"],
 ): ProcessRecord {
   const { process } = event;
   const cwd = process.cwd;
@@ -134,7 +149,7 @@ function recordWith(
     event.source.sequence,
     tag,
     event.source.eventId,
-    event.user,
+    user,
     chain,
     ancestors,
     incomplete ? true : undefined,
@@ -200,6 +215,14 @@ function mergeTelemetry(known: readonly ProcessNode[], event: ExecEvent): readon
  */
 const NO_IMAGES: readonly ProcessImage[] = [];
 const NO_NODES: readonly ProcessNode[] = [];
+
+/**
+ * The ancestors of a child of `parent`: its node, then its own ancestors. A held record makes the list once
+ * and its children share it (a shell's or a cron daemon's many children), as they share its node.
+ */
+function childAncestors(parent: ProcessRecord): readonly ProcessNode[] {
+  return parent instanceof HeldRecord ? parent.childAncestors : prepend(asAncestor(parent), parent.ancestors);
+}
 
 /** [first, ...rest] capped at MAX_DEPTH, in one allocation. */
 function prepend(first: ProcessNode, rest: readonly ProcessNode[]): ProcessNode[] {

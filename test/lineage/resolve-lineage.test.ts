@@ -30,6 +30,22 @@ describe("resolveLineage", () => {
     expect(last.record.script).toBe("/srv/job.py");
   });
 
+  it("children of one parent share its list of ancestors, and its user object when theirs says the same", () => {
+    const [, a, b, other] = resolveAll([
+      exec({ pid: 10, ppid: 1, exe: "/usr/bin/bash", args: ["bash"] }),
+      exec({ pid: 11, ppid: 10, exe: "/usr/bin/id", args: ["id"] }),
+      exec({ pid: 12, ppid: 10, exe: "/usr/bin/ls", args: ["ls"] }),
+      exec({ pid: 13, ppid: 10, exe: "/usr/bin/ls", args: ["ls"], user: "root" }),
+    ]);
+    expect(a!.record.ancestors).toBe(b!.record.ancestors);
+    expect(a!.record.ancestors.map((n) => n.pid)).toEqual([10]);
+    expect(a!.record.user).toBe(b!.record.user);
+    // Another user's child keeps its own; every record still says who ran it.
+    expect(other!.record.user).not.toBe(a!.record.user);
+    expect(other!.record.user).toEqual({ id: "33", name: "root" });
+    expect(a!.record.user).toEqual({ id: "33", name: "www-data" });
+  });
+
   it("uses the parent carried by the telemetry when the store has none (laurel PPID, ECS parent)", () => {
     const [only] = resolveAll([
       exec({
