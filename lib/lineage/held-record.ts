@@ -1,10 +1,10 @@
 import {
   MAX_ARG_LENGTH,
   MAX_ARGS,
-  MAX_DEPTH,
   type ProcessImage,
   type ProcessNode,
   type ProcessRecord,
+  prependAncestor,
 } from "./process-record.js";
 
 /**
@@ -136,48 +136,28 @@ export class HeldRecord implements ProcessRecord {
   /** Its children's list of ancestors (its node, then its ancestors): made once, shared by all of them. */
   #childAncestors: readonly ProcessNode[] | undefined;
 
-  /** Fields in ProcessRecord's order, one by one: the batch's hot path makes one record per exec. */
-  constructor(
-    host: string,
-    pid: number,
-    ppid: number,
-    start: number | undefined,
-    sessionId: string | undefined,
-    entityId: string | undefined,
-    executable: string,
-    invokedPath: string | undefined,
-    script: string | undefined,
-    args: readonly string[],
-    cwd: string | undefined,
-    time: number,
-    seq: number | undefined,
-    by: string | undefined,
-    eventId: string | undefined,
-    user: ProcessNode["user"],
-    chain: readonly ProcessImage[],
-    ancestors: readonly ProcessNode[],
-    incomplete: boolean | undefined,
-  ) {
-    this.host = host;
-    this.pid = pid;
-    this.ppid = ppid;
-    this.start = start;
-    this.sessionId = sessionId;
-    this.entityId = entityId;
-    this.executable = executable;
-    this.invokedPath = invokedPath;
-    this.script = script;
-    this.args = heldArgs(args);
-    this.cwd = cwd;
-    this.time = time;
-    this.seq = seq;
+  /** `fields` copied (args and chain held: copied where they must be), with `ancestors` for its own. */
+  constructor(fields: Omit<ProcessRecord, "ancestors" | "node">, ancestors: readonly ProcessNode[]) {
+    this.host = fields.host;
+    this.pid = fields.pid;
+    this.ppid = fields.ppid;
+    this.start = fields.start;
+    this.sessionId = fields.sessionId;
+    this.entityId = fields.entityId;
+    this.executable = fields.executable;
+    this.invokedPath = fields.invokedPath;
+    this.script = fields.script;
+    this.args = heldArgs(fields.args);
+    this.cwd = fields.cwd;
+    this.time = fields.time;
+    this.seq = fields.seq;
     // A tag is one flat string of its own (event-tag.ts), or read from the table.
-    this.by = by;
-    this.eventId = eventId;
-    this.user = user;
-    this.chain = heldChain(chain);
+    this.by = fields.by;
+    this.eventId = fields.eventId;
+    this.user = fields.user;
+    this.chain = heldChain(fields.chain);
     this.ancestors = ancestors;
-    this.incomplete = incomplete;
+    this.incomplete = fields.incomplete;
   }
 
   get ownBytes(): number {
@@ -204,13 +184,7 @@ export class HeldRecord implements ProcessRecord {
    * Each child's estimate still counts the list as its own: on the high side.
    */
   get childAncestors(): readonly ProcessNode[] {
-    if (this.#childAncestors === undefined) {
-      const length = Math.min(this.ancestors.length + 1, MAX_DEPTH);
-      const list: ProcessNode[] = new Array(length);
-      list[0] = this.node;
-      for (let i = 1; i < length; i++) list[i] = this.ancestors[i - 1]!;
-      this.#childAncestors = list;
-    }
+    this.#childAncestors ??= prependAncestor(this.node, this.ancestors);
     return this.#childAncestors;
   }
 }
@@ -241,27 +215,7 @@ export function holdRecord(record: ProcessRecord, written: Map<object, NodeView 
     held ??= ancestors.slice() as NodeView[];
     held[i] = view;
   }
-  const result = new HeldRecord(
-    record.host,
-    record.pid,
-    record.ppid,
-    record.start,
-    record.sessionId,
-    record.entityId,
-    record.executable,
-    record.invokedPath,
-    record.script,
-    record.args,
-    record.cwd,
-    record.time,
-    record.seq,
-    record.by,
-    record.eventId,
-    record.user,
-    record.chain,
-    held ?? ancestors,
-    record.incomplete,
-  );
+  const result = new HeldRecord(record, held ?? ancestors);
   written.set(record, result);
   return result;
 }

@@ -63,10 +63,11 @@ export function scriptArgument(
   args: readonly string[],
   invokedPath?: string,
 ): string | undefined {
+  const image = { executable, invokedPath, args };
   // Per exec: most run no interpreter, and the executed file's name says so without more work.
-  const executed = executedName({ executable, invokedPath, args });
+  const executed = executedName(image);
   if (!isMultiCall(executed) && interpreterFamily(executed) === undefined) return undefined;
-  const program = executedProgram({ executable, invokedPath, args });
+  const program = executedProgram(image);
   const family = interpreterFamily(program.name);
   if (family === undefined) return undefined;
   const grammar =

@@ -74,6 +74,15 @@ export interface ProcessRecord extends ProcessNode {
 /** What a child of `record` holds as its parent (ProcessRecord.node). */
 export const asAncestor = (record: ProcessRecord): ProcessNode => record.node ?? record;
 
+/** A child's ancestors: its parent's node `first`, then the parent's ancestors, capped at MAX_DEPTH. */
+export function prependAncestor(first: ProcessNode, rest: readonly ProcessNode[]): ProcessNode[] {
+  const length = Math.min(rest.length + 1, MAX_DEPTH);
+  const out: ProcessNode[] = new Array(length);
+  out[0] = first;
+  for (let i = 1; i < length; i++) out[i] = rest[i - 1]!;
+  return out;
+}
+
 export const processKey = (host: string, pid: number): string => `${host}\u0000${pid}`;
 
 export function capArgs(args: readonly string[]): readonly string[] {

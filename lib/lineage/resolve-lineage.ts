@@ -13,6 +13,7 @@ import {
   type ProcessImage,
   type ProcessNode,
   type ProcessRecord,
+  prependAncestor,
 } from "./process-record.js";
 import { type Incarnation, sameProcess, sameSession } from "./same-process.js";
 
@@ -134,25 +135,27 @@ function recordWith(
   const scriptRaw = process.script ?? scriptArgument(process.executable, process.args, process.invokedPath);
   const script = scriptRaw === undefined ? undefined : (canonicalPath(scriptRaw, cwd) ?? scriptRaw);
   return new HeldRecord(
-    event.host.name,
-    process.pid,
-    process.ppid,
-    process.start,
-    process.sessionId,
-    process.entityId,
-    process.executable,
-    process.invokedPath,
-    script,
-    capArgs(process.args),
-    cwd,
-    event.time,
-    event.source.sequence,
-    tag,
-    event.source.eventId,
-    user,
-    chain,
+    {
+      host: event.host.name,
+      pid: process.pid,
+      ppid: process.ppid,
+      start: process.start,
+      sessionId: process.sessionId,
+      entityId: process.entityId,
+      executable: process.executable,
+      invokedPath: process.invokedPath,
+      script,
+      args: capArgs(process.args),
+      cwd,
+      time: event.time,
+      seq: event.source.sequence,
+      by: tag,
+      eventId: event.source.eventId,
+      user,
+      chain,
+      incomplete: incomplete ? true : undefined,
+    },
     ancestors,
-    incomplete ? true : undefined,
   );
 }
 
@@ -221,16 +224,9 @@ const NO_NODES: readonly ProcessNode[] = [];
  * and its children share it (a shell's or a cron daemon's many children), as they share its node.
  */
 function childAncestors(parent: ProcessRecord): readonly ProcessNode[] {
-  return parent instanceof HeldRecord ? parent.childAncestors : prepend(asAncestor(parent), parent.ancestors);
-}
-
-/** [first, ...rest] capped at MAX_DEPTH, in one allocation. */
-function prepend(first: ProcessNode, rest: readonly ProcessNode[]): ProcessNode[] {
-  const length = Math.min(rest.length + 1, MAX_DEPTH);
-  const out: ProcessNode[] = new Array(length);
-  out[0] = first;
-  for (let i = 1; i < length; i++) out[i] = rest[i - 1]!;
-  return out;
+  return parent instanceof HeldRecord
+    ? parent.childAncestors
+    : prependAncestor(asAncestor(parent), parent.ancestors);
 }
 
 /**

@@ -139,12 +139,9 @@ export function planBatch(
   input: BatchInput,
   traced?: ReturnType<PidAllocations["planner"]>,
 ): { ordered: Planned[]; missing: string[]; fresh: Set<string> } {
-  const all: readonly ExecEvent[] =
-    input.waiting === undefined || input.waiting.length === 0
-      ? input.events
-      : [...input.events, ...input.waiting];
   const waiting =
     input.waiting === undefined || input.waiting.length === 0 ? undefined : new Set(input.waiting);
+  const all = waiting === undefined ? input.events : [...input.events, ...input.waiting!];
   const ordered: Planned[] = [];
   const produced = new Set<string>();
   const missing = new Set<string>();
@@ -246,10 +243,8 @@ export async function detectBatch(
     const previous = lookup(own, ownInBatch, event, pid);
     const later = previous !== undefined && laterImageOf(previous, event, tag) ? previous : undefined;
     if (kind === "snapshot" && later === undefined) {
-      const snapshot = batch.snapshots!.get(event.source.eventId)!;
-      lineage = snapshot.incomplete
-        ? { chain: snapshot.chain, ancestors: snapshot.ancestors, incomplete: true }
-        : { chain: snapshot.chain, ancestors: snapshot.ancestors };
+      // The snapshot is a record, and so the lineage the event was resolved with.
+      lineage = batch.snapshots!.get(event.source.eventId)!;
       written.set(own, recordOf(event, lineage, tag));
     } else {
       if (later === undefined) {
