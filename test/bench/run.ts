@@ -18,6 +18,7 @@
  */
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
 import type { Alert } from "../../lib/alerts/alert.js";
 import { DEFAULT_DEDUP_WINDOW_MS, MemoryDedupStore } from "../../lib/alerts/dedup-store.js";
 import { MemoryLineageStore } from "../../lib/lineage/memory-store.js";
@@ -29,6 +30,14 @@ import { createDocumentJoiner, flushDocumentJoiner, frameLines } from "../../lib
 import { checkAlerts } from "./expected-alerts.js";
 import { fleetFacts } from "./fleet-facts.js";
 import { ATTACK_KINDS, auditdLines, ecsLines, generateScenario } from "./generate-telemetry.js";
+import {
+  countInstructions,
+  FIRST_ROUNDS,
+  PHASES,
+  type Phase,
+  type PhaseResult,
+  SCALE,
+} from "./instructions.js";
 import { checkAlertLineage, LineageTruth } from "./lineage-truth.js";
 import { PRICES } from "./prices.js";
 import { kinesisMemoryMb, serverlessYmlPath, storeCost } from "./store-cost.js";
@@ -59,10 +68,10 @@ function toBuffer(lines: Iterable<string>): Buffer {
  * The input, and what the checks need of the scenarios. The scenarios themselves (200,000 exec objects) die
  * here: kept alive, every major GC of the timed runs would trace them and bias both phases.
  */
-function generateInput() {
+function generateInput(scale = 1) {
   const auditd = generateScenario({
     seed: 1,
-    events: AUDITD_EVENTS,
+    events: AUDITD_EVENTS / scale,
     hosts: 24,
     attackShare: 0.005,
     containersPerHost: 3,
@@ -70,7 +79,7 @@ function generateInput() {
   const auditdBuffer = toBuffer(auditdLines(auditd));
   const ecs = generateScenario({
     seed: 2,
-    events: ECS_EVENTS,
+    events: ECS_EVENTS / scale,
     hosts: 12,
     attackShare: 0.005,
     containersPerHost: 3,
@@ -537,4 +546,61 @@ async function main(): Promise<void> {
   console.log(`\n${JSON.stringify(result)}`);
 }
 
-await main();
+/**
+ * `--phase baseline|pipeline --rounds N --scale K`: that phase alone, N times over 1/K of the input, for
+ * callgrind to count (./instructions.ts). Its last line is what it did, for the caller to check.
+ */
+async function phaseOnly(phase: Phase, rounds: number, scale: number): Promise<void> {
+  const { input } = generateInput(scale);
+  let events = 0;
+  let alerts = 0;
+  for (let round = 0; round < rounds; round++) {
+    if (phase === "baseline") events = (await runBaseline(input)).events;
+    else {
+      const run = await runPipeline(input);
+      events = run.events;
+      alerts = run.alerts.length;
+    }
+  }
+  const result: PhaseResult = { phase, rounds, events, alerts };
+  console.log(JSON.stringify(result));
+}
+
+/** `--instructions`: both phases counted by callgrind (./instructions.ts). */
+async function instructionsOnly(): Promise<void> {
+  const script = process.argv[1]!;
+  console.log(
+    `netutil-detector bench, instructions: 1/${SCALE} of the events, each phase under valgrind's callgrind ` +
+      `for ${FIRST_ROUNDS} and ${FIRST_ROUNDS + 2} rounds (four processes, a few minutes each)`,
+  );
+  const counted = await countInstructions(script);
+  for (const run of counted.runs)
+    console.log(
+      `${run.phase} × ${run.rounds}: ${fmt(run.instructions)} instructions, ${run.result.alerts} alerts`,
+    );
+  const result = {
+    events: counted.events,
+    baselineInstructionsPerEvent: Math.round(counted.perEvent.baseline),
+    pipelineInstructionsPerEvent: Math.round(counted.perEvent.pipeline),
+    instructionRatio: Math.round(counted.ratio * 1000) / 1000,
+  };
+  console.log(`\n${JSON.stringify(result)}`);
+}
+
+const { values: options } = parseArgs({
+  options: {
+    phase: { type: "string" },
+    rounds: { type: "string" },
+    scale: { type: "string" },
+    instructions: { type: "boolean" },
+  },
+});
+if (options.instructions === true) await instructionsOnly();
+else if (options.phase !== undefined) {
+  const phase = options.phase as Phase;
+  const rounds = Number(options.rounds ?? "1");
+  const scale = Number(options.scale ?? "1");
+  if (!PHASES.includes(phase) || !Number.isInteger(rounds) || rounds < 1 || !(scale >= 1))
+    throw new Error("usage: bench.js --phase baseline|pipeline [--rounds N] [--scale K]");
+  await phaseOnly(phase, rounds, scale);
+} else await main();

@@ -1,0 +1,116 @@
+/**
+ * The throughput phases counted in instructions (`npm run bench:instructions`): what the baseline and the
+ * pipeline do, counted by valgrind's callgrind, which counts the instructions executed rather than timing
+ * them. The count is the same from one run to the next whatever else the machine does, where the VM's speed
+ * makes a timed ratio drift by ±0.08 between runs (README, Performance): a change of 1 % shows. It is not
+ * the time: it does not see what memory costs (cache misses, the collector's copying of what a phase keeps),
+ * so it tells where the work goes and whether a change did less of it, not the `ratio` itself.
+ *
+ * Each phase runs in a process of its own under callgrind (`--phase`, run.ts), twice: once for R rounds,
+ * once for R + 2; the difference, halved, is one warm round's count, without the input's generation, the
+ * start of Node and the first rounds' compilation. The input is 1/SCALE of the timed bench's: callgrind runs
+ * code about 50 times slower.
+ */
+import { spawn } from "node:child_process";
+import { availableParallelism } from "node:os";
+
+export const SCALE = 5;
+/** Rounds of the shorter run: the first rounds still compile (TurboFan) much of the pipeline's code. */
+export const FIRST_ROUNDS = 2;
+export const PHASES = ["baseline", "pipeline"] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** What a `--phase` run prints as its last line. */
+export interface PhaseResult {
+  readonly phase: Phase;
+  readonly rounds: number;
+  readonly events: number;
+  readonly alerts: number;
+}
+
+/** callgrind's total of instructions executed ("Collected : N" on stderr), or undefined without one. */
+export function collectedInstructions(stderr: string): number | undefined {
+  const match = /==\d+== Collected : (\d+)/.exec(stderr);
+  return match === null ? undefined : Number(match[1]);
+}
+
+/** One warm round's instructions: the difference between the runs of FIRST_ROUNDS + 2 and FIRST_ROUNDS rounds, halved. */
+export const perRound = (shorter: number, longer: number): number => (longer - shorter) / 2;
+
+interface Counted {
+  readonly instructions: number;
+  readonly result: PhaseResult;
+}
+
+function countPhase(script: string, phase: Phase, rounds: number): Promise<Counted> {
+  const args = [
+    "--tool=callgrind",
+    "--callgrind-out-file=/dev/null",
+    process.execPath,
+    script,
+    "--phase",
+    phase,
+    "--rounds",
+    String(rounds),
+    "--scale",
+    String(SCALE),
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn("valgrind", args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on("error", (error) =>
+      reject(new Error(`cannot run valgrind (apt-get install valgrind): ${error.message}`, { cause: error })),
+    );
+    child.on("close", (code) => {
+      const instructions = collectedInstructions(stderr);
+      const last = stdout.trim().split("\n").pop() ?? "";
+      if (code !== 0 || instructions === undefined || !last.startsWith("{")) {
+        reject(
+          new Error(`${phase} × ${rounds} under callgrind failed (exit ${code}): ${stderr.slice(-500)}`),
+        );
+        return;
+      }
+      resolve({ instructions, result: JSON.parse(last) as PhaseResult });
+    });
+  });
+}
+
+/** Runs the four counted processes, as many at a time as there are CPUs (the counts do not depend on it). */
+export async function countInstructions(script: string): Promise<{
+  readonly perEvent: Record<Phase, number>;
+  readonly events: number;
+  readonly ratio: number;
+  readonly runs: readonly (Counted & { readonly phase: Phase; readonly rounds: number })[];
+}> {
+  const jobs = PHASES.flatMap((phase) =>
+    [FIRST_ROUNDS, FIRST_ROUNDS + 2].map((rounds) => ({ phase, rounds })),
+  );
+  const runs: (Counted & { phase: Phase; rounds: number })[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const job = jobs[next++]!;
+      runs.push({ ...job, ...(await countPhase(script, job.phase, job.rounds)) });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(availableParallelism(), jobs.length) }, worker));
+  const find = (phase: Phase, rounds: number) => runs.find((r) => r.phase === phase && r.rounds === rounds)!;
+  const events = find("baseline", FIRST_ROUNDS).result.events;
+  const perEvent = {} as Record<Phase, number>;
+  for (const phase of PHASES) {
+    const shorter = find(phase, FIRST_ROUNDS);
+    const longer = find(phase, FIRST_ROUNDS + 2);
+    for (const run of [shorter, longer])
+      if (run.result.events !== events)
+        throw new Error(`${phase} × ${run.rounds} decoded ${run.result.events} exec events, not ${events}`);
+    perEvent[phase] = perRound(shorter.instructions, longer.instructions) / events;
+  }
+  return { perEvent, events, ratio: perEvent.baseline / perEvent.pipeline, runs };
+}
