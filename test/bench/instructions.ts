@@ -1,15 +1,16 @@
 /**
  * The throughput phases counted in instructions (`npm run bench:instructions`): what the baseline and the
  * pipeline do, counted by valgrind's callgrind, which counts the instructions executed rather than timing
- * them. The count is the same from one run to the next whatever else the machine does, where the VM's speed
- * makes a timed ratio drift by ±0.08 between runs (README, Performance): a change of 1 % shows. It is not
- * the time: it does not see what memory costs (cache misses, the collector's copying of what a phase keeps),
- * so it tells where the work goes and whether a change did less of it, not the `ratio` itself.
+ * them. The count barely moves between runs, whatever else the machine does, where the VM's speed makes a
+ * timed ratio drift by ±0.08 (README, Performance): a change of a few percent shows. It is not the time:
+ * waiting on memory (cache misses in large tables, the collector copying what a phase keeps) costs time and
+ * few instructions, so it tells where the work goes and whether a change did less of it, not the `ratio`.
  *
  * Each phase runs in a process of its own under callgrind (`--phase`, run.ts), twice: once for R rounds,
  * once for R + 2; the difference, halved, is one warm round's count, without the input's generation, the
  * start of Node and the first rounds' compilation. The input is 1/SCALE of the timed bench's: callgrind runs
- * code about 50 times slower.
+ * code about 50 times slower. Node runs single-threaded (below), so the count is repeatable to about 1 %, not
+ * exactly: two identical processes of two pipeline rounds counted 30.63 and 30.85 billion.
  */
 import { spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
@@ -47,6 +48,11 @@ function countPhase(script: string, phase: Phase, rounds: number): Promise<Count
     "--tool=callgrind",
     "--callgrind-out-file=/dev/null",
     process.execPath,
+    // Background threads (concurrent marking and compilation) are counted too, and how much they do, or spin,
+    // depends on how valgrind schedules them: two identical runs of a pipeline process differed by 36 % with
+    // them, by 0.7 % without. The collector's and the compiler's work is then done, and counted, on the main thread.
+    "--single-threaded",
+    "--expose-gc",
     script,
     "--phase",
     phase,
