@@ -2,15 +2,16 @@
  * The throughput phases counted in instructions (`npm run bench:instructions`): what the baseline and the
  * pipeline do, counted by valgrind's callgrind, which counts the instructions executed rather than timing
  * them. The count barely moves between runs, whatever else the machine does, where the VM's speed makes a
- * timed ratio drift by ±0.08 (README, Performance): a change of a few percent shows. It is not the time:
+ * timed ratio drift by ±0.08 (README, Performance): a change of 5 % in a phase shows. It is not the time:
  * waiting on memory (cache misses in large tables, the collector copying what a phase keeps) costs time and
  * few instructions, so it tells where the work goes and whether a change did less of it, not the `ratio`.
  *
  * Each phase runs in a process of its own under callgrind (`--phase`, run.ts), twice: once for R rounds,
  * once for R + 2; the difference, halved, is one warm round's count, without the input's generation, the
  * start of Node and the first rounds' compilation. The input is 1/SCALE of the timed bench's: callgrind runs
- * code about 50 times slower. Node runs single-threaded (below), so the count is repeatable to about 1 %, not
- * exactly: two identical processes of two pipeline rounds counted 30.63 and 30.85 billion.
+ * code about 50 times slower. Node runs single-threaded (below), so a process's count is repeatable to 1–2 %, not
+ * exactly (two identical processes of two pipeline rounds counted 30.63 and 30.85 billion), and a round's, the
+ * difference of two counts, to about 3 %: two runs of the whole gave ratios of 0.811 and 0.763.
  */
 import { spawn } from "node:child_process";
 import { availableParallelism } from "node:os";

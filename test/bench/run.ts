@@ -15,6 +15,9 @@
  * The run fails (exit code 1) when an attack chain is missed, an alert appears that no chain accounts for, or
  * an alert's ancestry is shorter than the telemetry allows or names a wrong process. Cost and stale links are
  * reported, not gated. The last line of stdout is one JSON object for CI to read.
+ *
+ * `--instructions` counts the two throughput phases in instructions instead (./instructions.ts), each run by
+ * callgrind as `--phase baseline|pipeline --rounds N --scale K` (that phase alone, over 1/K of the input).
  */
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
@@ -71,7 +74,7 @@ function toBuffer(lines: Iterable<string>): Buffer {
 function generateInput(scale = 1) {
   const auditd = generateScenario({
     seed: 1,
-    events: AUDITD_EVENTS / scale,
+    events: Math.round(AUDITD_EVENTS / scale),
     hosts: 24,
     attackShare: 0.005,
     containersPerHost: 3,
@@ -79,7 +82,7 @@ function generateInput(scale = 1) {
   const auditdBuffer = toBuffer(auditdLines(auditd));
   const ecs = generateScenario({
     seed: 2,
-    events: ECS_EVENTS / scale,
+    events: Math.round(ECS_EVENTS / scale),
     hosts: 12,
     attackShare: 0.005,
     containersPerHost: 3,
@@ -554,8 +557,9 @@ async function phaseOnly(phase: Phase, rounds: number, scale: number): Promise<v
   const { input } = generateInput(scale);
   let events = 0;
   let alerts = 0;
-  // What a round leaves (the pipeline's store of 13,000 records) is collected before the next: otherwise when
-  // the collector gets to it, and how much it marks then, moves the count of the rounds after by up to 10 %.
+  // What a round leaves (the pipeline's store of 13,000 records) is collected before the next, so that every
+  // round starts from the same heap: otherwise when the collector gets to it, and what it marks then, varies
+  // from run to run, and so does the count of the rounds after.
   const collect = (globalThis as { gc?: () => void }).gc ?? (() => {});
   for (let round = 0; round < rounds; round++) {
     collect();
