@@ -13,8 +13,11 @@
  * exactly (two identical processes of two pipeline rounds counted 30.63 and 30.85 billion), and a round's, the
  * difference of two counts, to about 3 %: two runs of the whole gave ratios of 0.811 and 0.763.
  */
-import { spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { availableParallelism } from "node:os";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
 
 export const SCALE = 5;
 /** Rounds of the shorter run: the first rounds still compile (TurboFan) much of the pipeline's code. */
@@ -44,7 +47,7 @@ interface Counted {
   readonly result: PhaseResult;
 }
 
-function countPhase(script: string, phase: Phase, rounds: number): Promise<Counted> {
+async function countPhase(script: string, phase: Phase, rounds: number): Promise<Counted> {
   const args = [
     "--tool=callgrind",
     "--callgrind-out-file=/dev/null",
@@ -62,31 +65,21 @@ function countPhase(script: string, phase: Phase, rounds: number): Promise<Count
     "--scale",
     String(SCALE),
   ];
-  return new Promise((resolve, reject) => {
-    const child = spawn("valgrind", args, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
+  let out: { stdout: string; stderr: string };
+  try {
+    out = await run("valgrind", args);
+  } catch (error) {
+    const { code, stderr } = error as { code?: number | string; stderr?: string };
+    const hint = code === "ENOENT" ? " (apt-get install valgrind)" : "";
+    throw new Error(`${phase} × ${rounds} under callgrind failed${hint}: ${(stderr ?? "").slice(-500)}`, {
+      cause: error,
     });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on("error", (error) =>
-      reject(new Error(`cannot run valgrind (apt-get install valgrind): ${error.message}`, { cause: error })),
-    );
-    child.on("close", (code) => {
-      const instructions = collectedInstructions(stderr);
-      const last = stdout.trim().split("\n").pop() ?? "";
-      if (code !== 0 || instructions === undefined || !last.startsWith("{")) {
-        reject(
-          new Error(`${phase} × ${rounds} under callgrind failed (exit ${code}): ${stderr.slice(-500)}`),
-        );
-        return;
-      }
-      resolve({ instructions, result: JSON.parse(last) as PhaseResult });
-    });
-  });
+  }
+  const instructions = collectedInstructions(out.stderr);
+  const last = out.stdout.trim().split("\n").pop() ?? "";
+  if (instructions === undefined || !last.startsWith("{"))
+    throw new Error(`${phase} × ${rounds} under callgrind printed no count: ${out.stderr.slice(-500)}`);
+  return { instructions, result: JSON.parse(last) as PhaseResult };
 }
 
 /** Runs the four counted processes, as many at a time as there are CPUs (the counts do not depend on it). */
