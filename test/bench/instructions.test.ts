@@ -52,6 +52,24 @@ describe("bench.js --phase (what callgrind runs)", () => {
     expect(pipeline.alerts).toBeGreaterThan(0);
   });
 
+  it("--lineage none: the pipeline holds no record between batches, the memory store does", async () => {
+    const [memory, none] = await Promise.all([
+      run("--phase", "pipeline", "--scale", "100"),
+      run("--phase", "pipeline", "--scale", "100", "--lineage", "none"),
+    ]);
+    expect(memory.held).toBeGreaterThan(500);
+    expect(none.held).toBe(0);
+    // The same events, and the attacks (whose chains fit in a batch) still alert: the ceiling does the same work.
+    expect(none.events).toBe(memory.events);
+    expect(none.alerts).toBe(memory.alerts);
+  });
+
+  it("refuses a lineage store it does not have", async () => {
+    await expect(run("--phase", "pipeline", "--lineage", "dynamodb")).rejects.toThrow(
+      /usage: bench.js \[--lineage memory\|none\]/,
+    );
+  });
+
   it("refuses a phase it does not know", async () => {
     await expect(run("--phase", "decode")).rejects.toThrow(/usage: bench.js --phase baseline\|pipeline/);
   });

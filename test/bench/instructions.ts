@@ -31,6 +31,8 @@ export interface PhaseResult {
   readonly rounds: number;
   readonly events: number;
   readonly alerts: number;
+  /** Records the pipeline's lineage store held at the end of its last round (0 for the baseline). */
+  readonly held: number;
 }
 
 /** callgrind's total of instructions executed ("Collected : N" on stderr), or undefined without one. */
@@ -47,7 +49,7 @@ interface Counted {
   readonly result: PhaseResult;
 }
 
-async function countPhase(script: string, phase: Phase, rounds: number): Promise<Counted> {
+async function countPhase(script: string, phase: Phase, rounds: number, lineage: string): Promise<Counted> {
   const args = [
     "--tool=callgrind",
     "--callgrind-out-file=/dev/null",
@@ -64,6 +66,8 @@ async function countPhase(script: string, phase: Phase, rounds: number): Promise
     String(rounds),
     "--scale",
     String(SCALE),
+    "--lineage",
+    lineage,
   ];
   let out: { stdout: string; stderr: string };
   try {
@@ -82,8 +86,14 @@ async function countPhase(script: string, phase: Phase, rounds: number): Promise
   return { instructions, result: JSON.parse(last) as PhaseResult };
 }
 
-/** Runs the four counted processes, as many at a time as there are CPUs (the counts do not depend on it). */
-export async function countInstructions(script: string): Promise<{
+/**
+ * Runs the four counted processes, as many at a time as there are CPUs (the counts do not depend on it);
+ * `lineage` is the pipeline's store (run.ts `--lineage`).
+ */
+export async function countInstructions(
+  script: string,
+  lineage = "memory",
+): Promise<{
   readonly perEvent: Record<Phase, number>;
   readonly events: number;
   readonly ratio: number;
@@ -97,7 +107,7 @@ export async function countInstructions(script: string): Promise<{
   const worker = async () => {
     while (next < jobs.length) {
       const job = jobs[next++]!;
-      runs.push({ ...job, ...(await countPhase(script, job.phase, job.rounds)) });
+      runs.push({ ...job, ...(await countPhase(script, job.phase, job.rounds, lineage)) });
     }
   };
   await Promise.all(Array.from({ length: Math.min(availableParallelism(), jobs.length) }, worker));

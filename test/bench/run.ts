@@ -18,6 +18,10 @@
  *
  * `--instructions` counts the two throughput phases in instructions instead (./instructions.ts), each run by
  * callgrind as `--phase baseline|pipeline --rounds N --scale K` (that phase alone, over 1/K of the input).
+ *
+ * `--lineage none` runs the pipeline with a lineage store that keeps nothing (./no-lineage-store.ts): what the
+ * pipeline costs with lineage between batches free, the most that work on the store alone can give the ratio.
+ * Its figures are not the product's; its last JSON line says `"lineage":"none"`.
  */
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
@@ -42,6 +46,7 @@ import {
   SCALE,
 } from "./instructions.js";
 import { checkAlertLineage, LineageTruth } from "./lineage-truth.js";
+import { NoLineageStore } from "./no-lineage-store.js";
 import { PRICES } from "./prices.js";
 import { kinesisMemoryMb, serverlessYmlPath, storeCost } from "./store-cost.js";
 import { runStorePhase, STORE_BATCH_SIZE, STORE_SCENARIO, type StoreRun, storeInput } from "./store-phase.js";
@@ -142,8 +147,14 @@ async function runBaseline(input: readonly Buffer[]): Promise<BaselineRun> {
   return run;
 }
 
+/** The throughput phase's lineage store: the CLI's (`memory`), or none at all, for the ceiling (./no-lineage-store.ts). */
+const LINEAGE_STORES = ["memory", "none"] as const;
+type LineageChoice = (typeof LINEAGE_STORES)[number];
+
 interface PipelineRun {
   seconds: number;
+  /** Records the lineage store held at the end. */
+  held: number;
   events: number;
   skipped: number;
   malformed: number;
@@ -151,13 +162,14 @@ interface PipelineRun {
   suppressed: number;
 }
 
-async function runPipeline(input: readonly Buffer[]): Promise<PipelineRun> {
+async function runPipeline(input: readonly Buffer[], lineage: LineageChoice): Promise<PipelineRun> {
+  const store = lineage === "none" ? new NoLineageStore() : new MemoryLineageStore();
   const started = performance.now();
   const alerts: Alert[] = [];
   const summary = await replay(chunks(input), {
     format: "auto",
     defaultHost: DEFAULT_HOST,
-    deps: { store: new MemoryLineageStore(), dedup: new MemoryDedupStore(), rule: compileRule() },
+    deps: { store, dedup: new MemoryDedupStore(), rule: compileRule() },
     onAlert: (alert) => alerts.push(alert),
   });
   const seconds = (performance.now() - started) / 1000;
@@ -165,6 +177,7 @@ async function runPipeline(input: readonly Buffer[]): Promise<PipelineRun> {
   const s = c.suppressed;
   return {
     seconds,
+    held: store.size,
     events: c.execEvents,
     skipped: c.skipped,
     malformed: c.malformed,
@@ -427,7 +440,7 @@ async function storePhase() {
   };
 }
 
-async function main(): Promise<void> {
+async function main(lineage: LineageChoice): Promise<void> {
   const genStarted = performance.now();
   const { input, generated, auditd, ecs, attacks } = generateInput();
   const rssAfterGeneration = process.memoryUsage().rss / 1048576;
@@ -440,7 +453,10 @@ async function main(): Promise<void> {
   );
   console.log(
     `node ${process.version}, ${ROUNDS} rounds after a warm-up, ${CHUNK_BYTES / 1024} KiB chunks, ` +
-      `RSS after generation ${rssAfterGeneration.toFixed(0)} MiB\n`,
+      `RSS after generation ${rssAfterGeneration.toFixed(0)} MiB` +
+      (lineage === "none"
+        ? "; --lineage none: the pipeline keeps no lineage between batches (its ceiling, not the product)\n"
+        : "\n"),
   );
 
   const baselines: BaselineRun[] = [];
@@ -449,7 +465,7 @@ async function main(): Promise<void> {
     // Always in this order, each pipeline after a baseline: in one process a pipeline run that followed another
     // took 1.12 times as long (median of 5 pairs), a baseline that followed a pipeline 0.97 (README).
     const b = await runBaseline(input);
-    const p = await runPipeline(input);
+    const p = await runPipeline(input, lineage);
     if (round === 0) continue; // warm-up: JIT and inline caches settle
     baselines.push(b);
     pipelines.push(p);
@@ -545,6 +561,7 @@ async function main(): Promise<void> {
     usdPerMillionEvents: store.usdPerMillionEvents,
     staleParentLinksPct: store.staleParentLinksPct,
     shallowAlerts: store.shallowAlerts,
+    lineage,
   };
   console.log(`\n${JSON.stringify(result)}`);
 }
@@ -553,10 +570,11 @@ async function main(): Promise<void> {
  * `--phase baseline|pipeline --rounds N --scale K`: that phase alone, N times over 1/K of the input, for
  * callgrind to count (./instructions.ts). Its last line is what it did, for the caller to check.
  */
-async function phaseOnly(phase: Phase, rounds: number, scale: number): Promise<void> {
+async function phaseOnly(phase: Phase, rounds: number, scale: number, lineage: LineageChoice): Promise<void> {
   const { input } = generateInput(scale);
   let events = 0;
   let alerts = 0;
+  let held = 0;
   // What a round leaves (the pipeline's store of 13,000 records) is collected before the next, so that every
   // round starts from the same heap: otherwise when the collector gets to it, and what it marks then, varies
   // from run to run, and so does the count of the rounds after.
@@ -565,23 +583,24 @@ async function phaseOnly(phase: Phase, rounds: number, scale: number): Promise<v
     collect();
     if (phase === "baseline") events = (await runBaseline(input)).events;
     else {
-      const run = await runPipeline(input);
+      const run = await runPipeline(input, lineage);
       events = run.events;
       alerts = run.alerts.length;
+      held = run.held;
     }
   }
-  const result: PhaseResult = { phase, rounds, events, alerts };
+  const result: PhaseResult = { phase, rounds, events, alerts, held };
   console.log(JSON.stringify(result));
 }
 
 /** `--instructions`: both phases counted by callgrind (./instructions.ts). */
-async function instructionsOnly(): Promise<void> {
+async function instructionsOnly(lineage: LineageChoice): Promise<void> {
   const script = process.argv[1]!;
   console.log(
     `netutil-detector bench, instructions: 1/${SCALE} of the events, each phase under valgrind's callgrind ` +
       `for ${FIRST_ROUNDS} and ${FIRST_ROUNDS + 2} rounds (four processes, a few minutes each)`,
   );
-  const counted = await countInstructions(script);
+  const counted = await countInstructions(script, lineage);
   for (const run of counted.runs)
     console.log(
       `${run.phase} × ${run.rounds}: ${fmt(run.instructions)} instructions, ${run.result.alerts} alerts`,
@@ -591,6 +610,7 @@ async function instructionsOnly(): Promise<void> {
     baselineInstructionsPerEvent: Math.round(counted.perEvent.baseline),
     pipelineInstructionsPerEvent: Math.round(counted.perEvent.pipeline),
     instructionRatio: Math.round(counted.ratio * 1000) / 1000,
+    lineage,
   };
   console.log(`\n${JSON.stringify(result)}`);
 }
@@ -601,14 +621,20 @@ const { values: options } = parseArgs({
     rounds: { type: "string" },
     scale: { type: "string" },
     instructions: { type: "boolean" },
+    lineage: { type: "string", default: "memory" },
   },
 });
-if (options.instructions === true) await instructionsOnly();
+const lineage = options.lineage as LineageChoice;
+if (!LINEAGE_STORES.includes(lineage))
+  throw new Error(`usage: bench.js [--lineage ${LINEAGE_STORES.join("|")}]`);
+if (options.instructions === true) await instructionsOnly(lineage);
 else if (options.phase !== undefined) {
   const phase = options.phase as Phase;
   const rounds = Number(options.rounds ?? "1");
   const scale = Number(options.scale ?? "1");
   if (!PHASES.includes(phase) || !Number.isInteger(rounds) || rounds < 1 || !(scale >= 1))
-    throw new Error("usage: bench.js --phase baseline|pipeline [--rounds N] [--scale K]");
-  await phaseOnly(phase, rounds, scale);
-} else await main();
+    throw new Error(
+      "usage: bench.js --phase baseline|pipeline [--rounds N] [--scale K] [--lineage memory|none]",
+    );
+  await phaseOnly(phase, rounds, scale, lineage);
+} else await main(lineage);
