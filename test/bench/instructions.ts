@@ -16,6 +16,7 @@
 import { execFile } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { promisify } from "node:util";
+import type { LineageChoice } from "./run.js";
 
 const run = promisify(execFile);
 
@@ -49,7 +50,12 @@ interface Counted {
   readonly result: PhaseResult;
 }
 
-async function countPhase(script: string, phase: Phase, rounds: number, lineage: string): Promise<Counted> {
+async function countPhase(
+  script: string,
+  phase: Phase,
+  rounds: number,
+  lineage: LineageChoice,
+): Promise<Counted> {
   const args = [
     "--tool=callgrind",
     "--callgrind-out-file=/dev/null",
@@ -92,7 +98,7 @@ async function countPhase(script: string, phase: Phase, rounds: number, lineage:
  */
 export async function countInstructions(
   script: string,
-  lineage = "memory",
+  lineage: LineageChoice = "memory",
 ): Promise<{
   readonly perEvent: Record<Phase, number>;
   readonly events: number;

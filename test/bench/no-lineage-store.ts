@@ -1,9 +1,4 @@
-import type {
-  BatchRead,
-  LineageStore,
-  PendingWrite,
-  StoredPending,
-} from "../../lib/lineage/lineage-store.js";
+import type { BatchRead, LineageStore, StoredPending } from "../../lib/lineage/lineage-store.js";
 import type { ProcessRecord } from "../../lib/lineage/process-record.js";
 
 const NO_RECORDS: ReadonlyMap<string, ProcessRecord> = new Map();
@@ -33,7 +28,7 @@ export class NoLineageStore implements LineageStore {
     return NO_PENDING;
   }
 
-  async write(_records: ReadonlyMap<string, ProcessRecord>, _pending: readonly PendingWrite[]) {
+  async write(): Promise<{ conflicts: string[] }> {
     return { conflicts: [] };
   }
 }

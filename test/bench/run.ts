@@ -149,7 +149,7 @@ async function runBaseline(input: readonly Buffer[]): Promise<BaselineRun> {
 
 /** The throughput phase's lineage store: the CLI's (`memory`), or none at all, for the ceiling (./no-lineage-store.ts). */
 const LINEAGE_STORES = ["memory", "none"] as const;
-type LineageChoice = (typeof LINEAGE_STORES)[number];
+export type LineageChoice = (typeof LINEAGE_STORES)[number];
 
 interface PipelineRun {
   seconds: number;
